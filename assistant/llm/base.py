@@ -1,0 +1,62 @@
+"""The LLM seam: messages in, text pieces streamed out."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    max_tokens: int = 512
+    temperature: float = 0.1
+    stop: tuple[str, ...] = ()
+
+
+class GenerationCancelled(Exception):
+    """The caller went away; the model stopped early."""
+
+
+class LLM(ABC):
+    """A chat model. A backend implements ``_stream`` and says how big its window is."""
+
+    name: str
+    context_size: int
+
+    @abstractmethod
+    def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
+        """Yield the answer as it is generated, piece by piece."""
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions = GenerationOptions(),
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Stream the answer; stops between pieces once ``cancel`` is set."""
+        pieces = self._stream(messages, options)
+        try:
+            for piece in pieces:
+                if cancel is not None and cancel.is_set():
+                    raise GenerationCancelled()
+                if piece:
+                    yield piece
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()
+
+    def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions = GenerationOptions()) -> str:
+        return "".join(self.stream(messages, options))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` will take; backends without a tokenizer estimate generously."""
+        return len(text) // 3 + 1

@@ -1,0 +1,42 @@
+"""Inference on an OpenAI-compatible server: llama.cpp's llama-server, vLLM, and the like.
+
+Used when the model runs as its own service (compose.yaml) or on a bigger box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from .base import LLM, ChatMessage, GenerationOptions
+
+
+class OpenAIServerLLM(LLM):
+    def __init__(self, base_url: str, api_key: str | None, model: str | None, context_size: int):
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=1)
+        # The server knows which model it serves; a configured name must be one of them.
+        served = [m.id for m in self._client.models.list().data]
+        if model and model in served:
+            self.name = model
+        elif served:
+            self.name = served[0]
+        else:
+            raise RuntimeError(f"the LLM server at {base_url} serves no model")
+        self.context_size = context_size
+
+    def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
+        stream = self._client.chat.completions.create(
+            model=self.name,
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            stop=list(options.stop) or None,
+            stream=True,
+        )
+        try:
+            for chunk in stream:
+                if chunk.choices:
+                    yield chunk.choices[0].delta.content or ""
+        finally:
+            stream.close()

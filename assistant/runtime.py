@@ -1,0 +1,80 @@
+"""The composition root: builds each component from the settings once, on first use.
+
+The CLI and the server both work through a Runtime, so search never loads the
+LLM and `enclave status` never loads the embedder.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import Settings
+from assistant.db import session_factory
+from assistant.embeddings import Embedder, get_embedder
+from assistant.llm import LLM, get_llm
+from assistant.rag import Assistant
+from assistant.store import VectorStore, get_store
+from ingest.blobs import BlobStore
+from ingest.index import Indexer
+
+
+class Runtime:
+    def __init__(self, settings: Settings, model: str | None = None):
+        self.settings = settings
+        self.model = model
+        self._llm: LLM | None = None
+        self._llm_lock = threading.Lock()
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.settings.effective_database_url)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return get_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        return get_store(self.settings)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.blobs_dir)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        return Indexer(
+            self.embedder,
+            self.store,
+            self.sessions,
+            self.blobs,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+        )
+
+    def llm(self) -> LLM:
+        with self._llm_lock:
+            if self._llm is None:
+                self._llm = get_llm(self.settings, self.model)
+            return self._llm
+
+    @property
+    def llm_loaded(self) -> bool:
+        return self._llm is not None
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        s = self.settings
+        return Assistant(
+            self.embedder,
+            self.store,
+            self.llm,
+            top_k=s.top_k,
+            min_relevance=s.min_relevance,
+            relevance_margin=s.relevance_margin,
+            max_answer_tokens=s.max_answer_tokens,
+            temperature=s.temperature,
+        )

@@ -1,0 +1,72 @@
+"""The vector-store seam: chunks with their ACL in, permission-filtered hits out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.access import Access, Viewer
+from assistant.embeddings import Vector
+
+
+@dataclass(frozen=True)
+class ChunkOrigin:
+    """What a chunk needs to know about its document to be cited and filtered."""
+
+    document_id: str
+    title: str
+    uri: str
+    source: str  # the source id: "files", "upload", "connector-3", ...
+    source_type: str  # "local", "upload", "sharepoint", "salesforce"
+    access: Access = field(default_factory=Access.everyone)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str
+    position: int
+    origin: ChunkOrigin
+    embedding: Vector = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    text: str
+    position: int
+    score: float  # cosine similarity, higher is closer
+    origin: ChunkOrigin
+
+
+class VectorStore(ABC):
+    """Chunks and their vectors. Every query is filtered by the viewer inside the store."""
+
+    @abstractmethod
+    def upsert(self, chunks: Sequence[Chunk]) -> None:
+        """Add or replace chunks (by id)."""
+
+    @abstractmethod
+    def delete_documents(self, document_ids: Iterable[str]) -> None:
+        """Remove every chunk of these documents."""
+
+    @abstractmethod
+    def set_origin(self, origin: ChunkOrigin) -> None:
+        """Give all chunks of ``origin.document_id`` a new title, URI or ACL, without re-embedding."""
+
+    @abstractmethod
+    def query(self, embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
+        """The ``k`` chunks closest to ``embedding`` among those ``viewer`` may see."""
+
+    @abstractmethod
+    def document_ids(self, source: str | None = None) -> set[str]:
+        """Ids of the documents that have chunks here, optionally of one source."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many chunks are stored."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached."""

