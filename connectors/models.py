@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,23 +13,29 @@ from assistant.access import Access
 class SourceDocument:
     """One item of a source, ready for ``ingest/``.
 
-    ``content`` is text (a record rendered readable) or the raw bytes of a file;
-    ``filename`` (and ``mime_type``) tell the parser what the bytes are.
+    ``content`` is text (a record rendered readable), the raw bytes of a file,
+    or a function that fetches those bytes: the indexer calls it only when
+    ``version`` (an eTag, a modification stamp) differs from the indexed one,
+    so an unchanged item is never downloaded again. ``filename`` (and
+    ``mime_type``) tell the parser what the bytes are.
     """
 
     external_id: str
     title: str
     uri: str
-    content: bytes | str
+    content: bytes | str | Callable[[], bytes]
     filename: str
     mime_type: str | None = None
     modified_at: datetime | None = None
+    version: str | None = None
     access: Access = field(default_factory=Access.everyone)
     metadata: dict = field(default_factory=dict)
 
-    @property
-    def content_bytes(self) -> bytes:
-        return self.content.encode("utf-8") if isinstance(self.content, str) else self.content
+    def fetch(self) -> bytes | str:
+        """The content, fetched now if it is lazy (and kept, so it is fetched once)."""
+        if callable(self.content):
+            self.content = self.content()
+        return self.content
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def _ingest_one(indexer: Indexer, item: files.Found, access: Access, summary: Su
     reason = item.problem
     if reason is None:
         try:
-            result = indexer.index(FILES, files.read(path, access))
+            result = indexer.index(FILES, files.as_document(path, access))
         except OSError as error:
             reason = files.describe_os_error(error)
         except ParseError as error:

@@ -66,36 +66,44 @@ class Indexer:
         self.chunk_overlap = chunk_overlap
 
     def index(self, source: Source, item: SourceDocument) -> IndexResult:
-        """Bring one document up to date. Raises ParseError when it has no usable text."""
-        content = item.content_bytes
-        digest = content_hash(content)
+        """Bring one document up to date. Raises ParseError when it has no usable text.
+
+        An item whose version, or else whose bytes, match what is indexed is
+        not fetched, or not re-embedded; only its title, URI and ACL are refreshed.
+        """
         doc_id = document_id(source.id, item.external_id)
         with self.sessions() as session:
             existing = session.get(Document, doc_id)
+            if existing is not None and item.version is not None and existing.version == item.version:
+                return self._unchanged(session, existing, source, item)
+            content = item.fetch()
+            raw = content.encode("utf-8") if isinstance(content, str) else content
+            digest = content_hash(raw)
             if existing is not None and existing.content_hash == digest:
-                self._refresh_metadata(existing, item)
-                self._forget_failure(session, source, item.external_id)
-                session.commit()
-                return IndexResult("unchanged", doc_id, existing.chunk_count)
+                return self._unchanged(session, existing, source, item)
 
-        sections = [Section(item.content)] if isinstance(item.content, str) else parse(
-            content, item.filename, item.mime_type
-        )
-        origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
+        sections = [Section(content)] if isinstance(content, str) else parse(raw, item.filename, item.mime_type)
+        chunks = self._embed(ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access), item, sections)
+        blob = self.blobs.put(raw)
+        # Old chunks go first, so a shorter new version leaves no stale tail behind.
+        self.store.delete_documents([doc_id])
+        self.store.upsert(chunks)
+        return self._record(source, item, doc_id, digest, len(raw), len(chunks), blob)
+
+    def _embed(self, origin: ChunkOrigin, item: SourceDocument, sections: list[Section]) -> list[Chunk]:
         pieces = split(sections, self.chunk_size, self.chunk_overlap)
         if not pieces:
             raise ParseError("no text left after splitting")
         # The title travels with every chunk's vector: "the travel policy" should find its pages.
         vectors = self.embedder.embed_documents([f"{item.title}\n\n{p.text}" for p in pieces])
-        chunks = [
-            Chunk(id=f"{doc_id}:{n}", text=p.text, position=n, origin=origin, embedding=v)
+        return [
+            Chunk(id=f"{origin.document_id}:{n}", text=p.text, position=n, origin=origin, embedding=v)
             for n, (p, v) in enumerate(zip(pieces, vectors))
         ]
-        blob = self.blobs.put(content)
-        # Old chunks go first, so a shorter new version leaves no stale tail behind.
-        self.store.delete_documents([doc_id])
-        self.store.upsert(chunks)
 
+    def _record(
+        self, source: Source, item: SourceDocument, doc_id: str, digest: str, size: int, chunks: int, blob: str
+    ) -> IndexResult:
         with self.sessions() as session:
             document = session.get(Document, doc_id)
             outcome: Outcome = "updated" if document else "added"
@@ -103,12 +111,12 @@ class Indexer:
             if document is None:
                 document = Document(id=doc_id, source=source.id, source_type=source.type, external_id=item.external_id)
                 session.add(document)
-            self._fill(document, item, digest, len(content), len(chunks), blob)
+            self._fill(document, item, digest, size, chunks, blob)
             self._forget_failure(session, source, item.external_id)
             session.commit()
             if old_blob and old_blob != blob:
                 self._discard_blob_if_unused(session, old_blob)
-        return IndexResult(outcome, doc_id, len(chunks))
+        return IndexResult(outcome, doc_id, chunks)
 
     def remove(self, source: Source, external_ids: list[str]) -> int:
         """Forget these items of a source; returns how many documents were removed."""
@@ -142,11 +150,18 @@ class Indexer:
                 failure.attempts += 1
             session.commit()
 
+    def _unchanged(self, session: Session, document: Document, source: Source, item: SourceDocument) -> IndexResult:
+        self._refresh_metadata(document, item)
+        self._forget_failure(session, source, item.external_id)
+        session.commit()
+        return IndexResult("unchanged", document.id, document.chunk_count)
+
     def _fill(self, document: Document, item: SourceDocument, digest: str, size: int, chunks: int, blob: str) -> None:
         document.title = item.title
         document.uri = item.uri
         document.mime_type = item.mime_type
         document.content_hash = digest
+        document.version = item.version
         document.size = size
         document.access = item.access.to_dict()
         document.details = item.metadata
@@ -164,6 +179,7 @@ class Indexer:
             document.title, document.uri, document.access = item.title, item.uri, item.access.to_dict()
         document.details = item.metadata
         document.modified_at = item.modified_at
+        document.version = item.version
 
     def _forget_failure(self, session: Session, source: Source, external_id: str) -> None:
         session.execute(

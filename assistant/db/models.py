@@ -33,6 +33,7 @@ class Document(Base):
     uri: Mapped[str] = mapped_column(Text)
     mime_type: Mapped[str | None] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer, default=0)
     access: Mapped[dict] = mapped_column(default=dict)
     details: Mapped[dict] = mapped_column(default=dict)

@@ -60,19 +60,21 @@ def _inside(path: Path, real_root: Path) -> bool:
         return False
 
 
-def read(path: Path, access: Access, root: Path | None = None) -> SourceDocument:
-    """Read a file into a document; raises OSError when it is unreadable or gone."""
-    content = path.read_bytes()
-    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    title = str(path.relative_to(root)) if root else path.name
+def as_document(path: Path, access: Access, root: Path | None = None) -> SourceDocument:
+    """A file as a document, read only if its size or modification time changed.
+
+    Raises OSError when it is gone; reading it later may raise too.
+    """
+    stat = path.stat()
     return SourceDocument(
         external_id=str(path),
-        title=title,
+        title=str(path.relative_to(root)) if root else path.name,
         uri=path.as_uri(),
-        content=content,
+        content=path.read_bytes,
         filename=path.name,
         mime_type=mimetypes.guess_type(path.name)[0],
-        modified_at=modified,
+        modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+        version=f"{stat.st_mtime_ns}:{stat.st_size}",
         access=access,
     )
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("uri", sa.Text(), nullable=False),
         sa.Column("mime_type", sa.String(255)),
         sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("version", sa.String(255)),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("access", sa.JSON(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),

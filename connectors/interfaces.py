@@ -1,0 +1,101 @@
+"""The connector seam. A source implements ``Connector`` and the capabilities it has.
+
+A sync asks a connector to ``load`` from a checkpoint: ``None`` means from the
+beginning (a full load), anything else means "what changed since". The
+connector yields, in order:
+
+- ``SourceDocument`` for each new or changed item,
+- ``Deleted`` for each item its change feed reports gone,
+- ``ItemFailure`` for an item it could not fetch (the run goes on),
+- ``Checkpoint`` after each batch: the sync engine saves it only once every
+  item yielded before it is indexed, so a run that is killed resumes from the
+  last checkpoint and nothing is lost or indexed twice.
+
+A source without a deletion feed also implements ``IdListing``: the engine
+compares the ids it lists with what is indexed and removes the difference.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.models import ItemFailure, SourceDocument
+
+
+@dataclass(frozen=True)
+class Deleted:
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where to resume: JSON-serialisable state only the connector interprets."""
+
+    state: dict
+
+
+SyncEvent = SourceDocument | Deleted | ItemFailure | Checkpoint
+
+
+class ConnectorError(Exception):
+    """The whole run failed (bad credentials, unreachable site). The message is for the admin."""
+
+
+class CheckpointExpired(ConnectorError):
+    """The source can no longer resume from this checkpoint: load everything again and prune."""
+
+
+class SourceBusy(ConnectorError):
+    """The source asked us to back off for longer than a run should wait; resume next sync."""
+
+
+class ConnectorConfig(BaseModel):
+    """Settings every connector accepts. Subclasses add their own; secrets are SecretStr."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_bundle: Path | None = Field(
+        None,
+        description="PEM file of extra certificate authorities to trust (a TLS-inspecting proxy, a private CA).",
+    )
+
+
+class Connector(ABC):
+    """A configured source of documents."""
+
+    type: ClassVar[str]  # "sharepoint", as stored and as typed in `enclave connectors add TYPE`
+    label: ClassVar[str]  # "SharePoint", as shown to people
+    Config: ClassVar[type[ConnectorConfig]]
+
+    def __init__(self, config: ConnectorConfig):
+        self.config = config
+
+    @abstractmethod
+    def test_connection(self) -> str:
+        """Check credentials and reach; return a one-line summary, or raise ConnectorError saying what to fix."""
+
+    @abstractmethod
+    def load(self, checkpoint: dict | None) -> Iterator[SyncEvent]:
+        """Everything (checkpoint None) or the changes since ``checkpoint``; see the module docstring."""
+
+
+class IdListing(ABC):
+    """A source that can cheaply list the ids of all its current items."""
+
+    @abstractmethod
+    def list_ids(self) -> Iterator[str]:
+        """The external ids of every item the source has now."""
+
+
+class Watchable(ABC):
+    """A source that can tell, as it happens, that something changed (a local folder)."""
+
+    @abstractmethod
+    def watch(self, on_change) -> object:
+        """Start watching; call ``on_change()`` after changes. Returns a handle with ``stop()``."""
