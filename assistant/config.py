@@ -110,6 +110,21 @@ class Settings(BaseSettings):
         description="Chunks scoring more than this below the best one are left out of the prompt.",
     )
 
+    # Server
+    host: str = Field("127.0.0.1", description="Address `enclave serve` listens on (0.0.0.0 for the whole network).")
+    port: int = Field(8000, ge=1, le=65535, description="Port `enclave serve` listens on.")
+    admin_email: str = Field(
+        "admin@enclave.local", description="Login of the admin account created on first start."
+    )
+    max_upload_mb: int = Field(50, ge=1, description="Largest file (and request body) accepted, in megabytes.")
+    queue_size: int = Field(
+        16, ge=0, description="Questions that may wait for the model; beyond that the API answers 503 with Retry-After."
+    )
+    session_hours: int = Field(12, ge=1, description="How long a browser login lasts.")
+    login_attempts: int = Field(
+        5, ge=1, description="Failed logins allowed per account and address in 15 minutes before logins are refused."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from assistant import prompts
 from assistant.access import Viewer
+from assistant.attribution import resolve_markers
 from assistant.embeddings import Embedder
 from assistant.llm import LLM, ChatMessage, GenerationOptions
 from assistant.store import Hit, VectorStore
@@ -167,7 +168,9 @@ class Assistant:
 
     @staticmethod
     def _citations(text: str, hits: list[Hit]) -> list[Citation]:
-        numbers = [n for n in cited_numbers(text) if 1 <= n <= len(hits)]
+        """The cited chunks under the numbers the answer uses; all chunks when it cites none."""
+        mapping = resolve_markers(text, [h.text for h in hits])
+        numbers = [n for n in cited_numbers(text) if n in mapping]
         if not numbers:  # the model cited nothing: show everything it was given
-            numbers = list(range(1, len(hits) + 1))
-        return [Citation(n, hits[n - 1]) for n in numbers]
+            return [Citation(n, hit) for n, hit in enumerate(hits, start=1)]
+        return [Citation(n, hits[mapping[n] - 1]) for n in numbers]

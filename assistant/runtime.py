@@ -17,14 +17,20 @@ from assistant.embeddings import Embedder, get_embedder
 from assistant.llm import LLM, get_llm
 from assistant.rag import Assistant
 from assistant.store import VectorStore, get_store
+from assistant.store.lock import LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.index import Indexer
 
 
 class Runtime:
-    def __init__(self, settings: Settings, model: str | None = None):
+    """``index_lock`` says how this process uses an embedded index: the server and
+    write commands take it exclusively, read commands share it, and library
+    use (tests, scripts) takes no lock."""
+
+    def __init__(self, settings: Settings, model: str | None = None, index_lock: LockMode | None = None):
         self.settings = settings
         self.model = model
+        self.index_lock = index_lock
         self._llm: LLM | None = None
         self._llm_lock = threading.Lock()
 
@@ -38,6 +44,8 @@ class Runtime:
 
     @cached_property
     def store(self) -> VectorStore:
+        if self.index_lock and not self.settings.chroma_url:
+            lock_index(self.settings.chroma_path, self.index_lock)
         return get_store(self.settings)
 
     @cached_property

@@ -9,7 +9,7 @@ import typer
 
 from assistant.errors import ConfigurationError, EnclaveError
 
-from . import ingest, models, query, status
+from . import ingest, models, query, serve, status, users
 
 app = typer.Typer(
     name="enclave",
@@ -24,7 +24,10 @@ app.command("ask")(query.ask)
 app.command("chat")(query.chat)
 app.command("status")(status.status)
 app.command("config")(status.config)
+app.command("serve")(serve.serve)
 app.add_typer(models.app, name="models")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.keys_app, name="apikeys")
 
 
 def main() -> None:

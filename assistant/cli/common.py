@@ -22,5 +22,6 @@ def load_settings() -> Settings:
         raise ConfigurationError(f"invalid configuration ({problems}); see `enclave config` and docs/settings.md")
 
 
-def runtime(model: str | None = None) -> Runtime:
-    return Runtime(load_settings(), model=model)
+def runtime(model: str | None = None, writes: bool = False) -> Runtime:
+    """The runtime for a command; ``writes`` commands take the index exclusively."""
+    return Runtime(load_settings(), model=model, index_lock="exclusive" if writes else "shared")

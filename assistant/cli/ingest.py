@@ -26,7 +26,7 @@ def ingest(
     from ingest.files import ingest_paths
 
     access = Access.restricted(groups=groups.split(",")) if groups else Access.everyone()
-    indexer = runtime().indexer
+    indexer = runtime(writes=True).indexer
     with Progress(
         TextColumn("[bold]Ingesting"),
         BarColumn(),

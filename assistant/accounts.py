@@ -1,0 +1,204 @@
+"""Users, passwords, API keys and browser sessions: the rules, shared by the CLI and the server.
+
+Passwords are hashed with argon2. API keys and session tokens are long random
+strings, so a plain SHA-256 of them is stored and looked up; the values
+themselves are shown once and never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from assistant.access import Viewer
+from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User
+from assistant.errors import EnclaveError
+
+ROLES = ("admin", "employee")
+MIN_PASSWORD_LENGTH = 10
+KEY_PREFIX = "enc_"
+THROTTLE_WINDOW = timedelta(minutes=15)
+INITIAL_PASSWORD_FILE = "initial-admin-password"
+
+_hasher = PasswordHasher()
+
+
+class AccountError(EnclaveError):
+    """A request about accounts that cannot be done; the message says why."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 320:
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return email
+
+
+def normalise_groups(groups) -> list[str]:
+    return sorted({g.strip().lower() for g in groups if g and g.strip()})
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def viewer_for(user: User) -> Viewer:
+    return Viewer(email=user.email, groups=frozenset(user.groups or ()), sees_everything=user.is_admin)
+
+
+# Users
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    session: Session, email: str, role: str, password: str, groups=(), must_change_password: bool = False
+) -> User:
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    check_password_strength(password)
+    if find_user(session, email):
+        raise AccountError(f"a user {email} already exists")
+    user = User(
+        email=email,
+        password_hash=_hasher.hash(password),
+        role=role,
+        groups=normalise_groups(groups),
+        must_change_password=must_change_password,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(
+    session: Session, user: User, password: str, must_change: bool = False, keep_session: str | None = None
+) -> None:
+    """Set a new password; every login of the user ends, but the one (token) changing it."""
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    user.must_change_password = must_change
+    ended = delete(BrowserSession).where(BrowserSession.user_id == user.id)
+    if keep_session:
+        ended = ended.where(BrowserSession.id != token_hash(keep_session))
+    session.execute(ended)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def ensure_first_admin(session: Session, email: str, data_dir: Path) -> Path | None:
+    """On a fresh install, create the admin and write its one-time password to a 0600 file."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return None
+    password = generate_password()
+    create_user(session, email, "admin", password, must_change_password=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / INITIAL_PASSWORD_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as f:
+        f.write(f"{password}\n")
+    os.chmod(path, 0o600)
+    session.commit()
+    return path
+
+
+# Login throttling
+
+
+def login_allowed(session: Session, email: str, address: str, limit: int) -> bool:
+    since = now() - THROTTLE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.email == email.strip().lower(), LoginFailure.address == address, LoginFailure.at > since)
+    )
+    return failures < limit
+
+
+def record_login_failure(session: Session, email: str, address: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now() - THROTTLE_WINDOW))
+    session.add(LoginFailure(email=email.strip().lower()[:320], address=address))
+
+
+def clear_login_failures(session: Session, email: str, address: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address))
+
+
+# Browser sessions
+
+
+def open_session(session: Session, user: User, hours: int) -> tuple[str, BrowserSession]:
+    token = secrets.token_urlsafe(32)
+    browser = BrowserSession(
+        id=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24), expires_at=now() + timedelta(hours=hours)
+    )
+    session.add(browser)
+    session.flush()
+    return token, browser
+
+
+def resolve_session(session: Session, token: str) -> BrowserSession | None:
+    browser = session.get(BrowserSession, token_hash(token))
+    if browser is None or _aware(browser.expires_at) < now():
+        return None
+    return browser
+
+
+# API keys
+
+
+def create_api_key(session: Session, user: User, name: str) -> tuple[str, ApiKey]:
+    if not name.strip():
+        raise AccountError("an API key needs a name, e.g. the tool that will use it")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKey(user_id=user.id, name=name.strip()[:255], prefix=key[:12], key_hash=token_hash(key))
+    session.add(record)
+    session.flush()
+    return key, record
+
+
+def resolve_api_key(session: Session, key: str) -> ApiKey | None:
+    record = session.scalar(select(ApiKey).where(ApiKey.key_hash == token_hash(key)))
+    if record is None or record.revoked_at is not None:
+        return None
+    record.last_used_at = now()
+    return record
+
+
+def revoke_api_key(session: Session, record: ApiKey) -> None:
+    if record.revoked_at is None:
+        record.revoked_at = now()

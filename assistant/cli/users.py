@@ -1,0 +1,148 @@
+"""enclave users add | list | passwd, and enclave apikeys create | list | revoke"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from assistant import accounts
+from assistant.db import session_factory
+from assistant.db.models import ApiKey, User
+from assistant.errors import ConfigurationError
+
+from .common import err, load_settings, out
+
+users_app = typer.Typer(help="Manage who can log in, their role and groups.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for internal tools (Authorization: Bearer KEY).", no_args_is_help=True)
+
+
+def _sessions():
+    return session_factory(load_settings().effective_database_url)()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ConfigurationError("the two passwords differ")
+    return first
+
+
+def _user(session, email: str) -> User:
+    user = accounts.find_user(session, email)
+    if user is None:
+        raise ConfigurationError(f"no user {email}; see `enclave users list`")
+    return user
+
+
+@users_app.command("add")
+def add_user(
+    email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
+    role: str = typer.Option("employee", "--role", help="admin or employee."),
+    groups: str = typer.Option("", "--groups", help="Comma-separated groups, e.g. hr,finance."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input instead of generating one."
+    ),
+) -> None:
+    """Add a user. Without --password-stdin a password is generated, printed once, and must be changed at first login.
+
+    Example: enclave users add ana@example.com --role employee --groups sales,emea
+    """
+    password = _read_password(True) if password_stdin else accounts.generate_password()
+    with _sessions() as session:
+        try:
+            user = accounts.create_user(
+                session, email, role, password, groups.split(","), must_change_password=not password_stdin
+            )
+        except accounts.AccountError as error:
+            raise ConfigurationError(str(error)) from error
+        session.commit()
+        out.print(f"Added {user.email} ({user.role}; groups: {', '.join(user.groups) or 'none'}).")
+    if not password_stdin:
+        out.print(f"Password (shown once, to be changed at first login): {password}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users with their role and groups.
+
+    Example: enclave users list
+    """
+    with _sessions() as session:
+        table = Table("email", "role", "groups", "must change password")
+        for user in session.scalars(select(User).order_by(User.email)):
+            table.add_row(user.email, user.role, ", ".join(user.groups), "yes" if user.must_change_password else "")
+    out.print(table)
+
+
+@users_app.command("passwd")
+def passwd(
+    email: str = typer.Argument(..., help="Whose password to set."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from standard input."),
+) -> None:
+    """Set a user's password (asked twice, or read from stdin). Ends their browser sessions.
+
+    Example: enclave users passwd ana@example.com
+    """
+    password = _read_password(password_stdin)
+    with _sessions() as session:
+        try:
+            accounts.set_password(session, _user(session, email), password)
+        except accounts.AccountError as error:
+            raise ConfigurationError(str(error)) from error
+        session.commit()
+    out.print(f"Password of {email} changed.")
+
+
+@keys_app.command("create")
+def create_key(
+    user: str = typer.Option(..., "--user", help="The user the key acts as (their role and groups apply)."),
+    name: str = typer.Option(..., "--name", help="What will use it, e.g. helpdesk-bot."),
+) -> None:
+    """Create an API key and print it once; only its hash is stored.
+
+    Example: enclave apikeys create --user ana@example.com --name helpdesk-bot
+    """
+    with _sessions() as session:
+        try:
+            key, record = accounts.create_api_key(session, _user(session, user), name)
+        except accounts.AccountError as error:
+            raise ConfigurationError(str(error)) from error
+        session.commit()
+        err.print(f"API key {record.id} ({record.name}) for {user}. It is shown only now:")
+    print(key)
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """List API keys (not the keys themselves): id, name, user, last use, revoked.
+
+    Example: enclave apikeys list
+    """
+    with _sessions() as session:
+        table = Table("id", "name", "prefix", "user", "last used", "revoked")
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            table.add_row(
+                str(key.id), key.name, key.prefix + "…", key.user.email, str(key.last_used_at or ""), str(key.revoked_at or "")
+            )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: int = typer.Argument(..., help="The key's id (see `enclave apikeys list`).")) -> None:
+    """Revoke an API key; it stops working at once.
+
+    Example: enclave apikeys revoke 3
+    """
+    with _sessions() as session:
+        record = session.get(ApiKey, key_id)
+        if record is None:
+            raise ConfigurationError(f"no API key {key_id}; see `enclave apikeys list`")
+        accounts.revoke_api_key(session, record)
+        session.commit()
+    out.print(f"API key {key_id} revoked.")

@@ -1,0 +1,144 @@
+"""Asking questions (with conversations) and searching the index."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from assistant.db.models import Conversation, Message, User, utcnow
+from assistant.llm import ChatMessage
+from assistant.rag import Answer, Token, snippet
+
+from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
+from ..schemas import AskRequest, AskResponse, Problem, SearchHit
+
+router = APIRouter(prefix="/api/v1", tags=["ask"])
+
+TITLE_CHARS = 80
+SSE_DESCRIPTION = (
+    "With `stream: true` or `Accept: text/event-stream`: Server-Sent Events — `token` events "
+    '(`{"text": …}`), then one `sources` event (the AskResponse fields), then `done`; '
+    "an `error` event if generation fails."
+)
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": SSE_DESCRIPTION},
+        404: {"model": Problem},
+        503: {"model": Problem, "description": "The model's queue is full; see Retry-After."},
+    },
+)
+async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: ViewerDep, db: DbSession,
+              answering: AnsweringDep, runtime: RuntimeDep):
+    """Answer a question from the documents the caller may see, citing them as [n]."""
+    conversation = _conversation_for(db, user, body)
+    history = [ChatMessage(m.role, m.content) for m in conversation.messages]
+    wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+    if not wants_stream:
+        answer = await answering.answer(user.email, body.question, viewer, history, body.k, request)
+        message_id = _save_exchange(db, conversation, answer)
+        return _response(answer, conversation.id, message_id)
+
+    answering.check_capacity()
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for event in answering.stream(user.email, body.question, viewer, history, body.k):
+                if isinstance(event, Token):
+                    yield _sse("token", {"text": event.text})
+                else:
+                    with runtime.sessions() as session:
+                        message_id = _save_exchange(session, session.get(Conversation, conversation.id), event)
+                    yield _sse("sources", _response(event, conversation.id, message_id).model_dump())
+            yield _sse("done", {})
+        except Exception as error:  # the stream has started: the error must travel as an event
+            yield _sse("error", {"detail": f"generation failed: {error}"})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/search", response_model=list[SearchHit])
+async def search(
+    viewer: ViewerDep,
+    answering: AnsweringDep,
+    q: str = Query(min_length=1, max_length=4000, description="What to look for."),
+    k: int = Query(5, ge=1, le=50, description="How many chunks."),
+):
+    """The chunks that best match ``q`` among the documents the caller may see."""
+    hits = await run_in_threadpool(answering.assistant.search, q, viewer, k)
+    return [
+        SearchHit(
+            document_id=h.origin.document_id,
+            chunk_id=h.chunk_id,
+            title=h.origin.title,
+            uri=h.origin.uri,
+            source_type=h.origin.source_type,
+            snippet=snippet(h.text),
+            score=round(h.score, 4),
+        )
+        for h in hits
+    ]
+
+
+def _conversation_for(db: Session, user: User, body: AskRequest) -> Conversation:
+    if body.conversation_id:
+        conversation = db.get(Conversation, body.conversation_id)
+        # Someone else's conversation is "not found": its existence is not revealed.
+        if conversation is None or conversation.user_id != user.id:
+            raise HTTPException(404, "conversation not found")
+        return conversation
+    title = " ".join(body.question.split())
+    conversation = Conversation(
+        id=str(uuid.uuid4()),
+        user_id=user.id,
+        title=title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…",
+    )
+    db.add(conversation)
+    db.commit()
+    return conversation
+
+
+def _save_exchange(db: Session, conversation: Conversation, answer: Answer) -> str:
+    message_id = str(uuid.uuid4())
+    asked = utcnow()
+    db.add(
+        Message(id=str(uuid.uuid4()), conversation_id=conversation.id, role="user", content=answer.question, created_at=asked)
+    )
+    db.add(
+        Message(
+            id=message_id,
+            conversation_id=conversation.id,
+            role="assistant",
+            content=answer.text,
+            sources=[s.to_dict() for s in answer.sources],
+            # Strictly after the question, so the two never swap places when sorted.
+            created_at=asked + timedelta(microseconds=1),
+        )
+    )
+    conversation.updated_at = asked
+    db.commit()
+    return message_id
+
+
+def _response(answer: Answer, conversation_id: str, message_id: str) -> AskResponse:
+    return AskResponse(
+        answer=answer.text,
+        sources=[c.to_dict() for c in answer.sources],
+        conversation_id=conversation_id,
+        message_id=message_id,
+        found_nothing=answer.found_nothing,
+    )
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

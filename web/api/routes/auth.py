@@ -1,0 +1,83 @@
+"""Logging in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from assistant import accounts
+from assistant.db.models import BrowserSession
+
+from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
+from ..schemas import LoginRequest, Me, PasswordChange, Problem
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/login", response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}})
+def login(body: LoginRequest, request: Request, response: Response, db: DbSession, runtime: RuntimeDep):
+    """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled."""
+    address = client_address(request)
+    email = body.email.strip().lower()
+    if not accounts.login_allowed(db, email, address, runtime.settings.login_attempts):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed logins; wait 15 minutes",
+            headers={"Retry-After": str(int(accounts.THROTTLE_WINDOW.total_seconds()))},
+        )
+    user = accounts.find_user(db, email)
+    if user is None or not accounts.verify_password(user, body.password):
+        accounts.record_login_failure(db, email, address)
+        db.commit()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
+    accounts.clear_login_failures(db, email, address)
+    token, browser = accounts.open_session(db, user, runtime.settings.session_hours)
+    db.commit()
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=runtime.settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, user: CurrentUser, db: DbSession):
+    """End this browser session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        browser = db.get(BrowserSession, accounts.token_hash(token))
+        if browser:
+            db.delete(browser)
+            db.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me)
+def me(request: Request, user: CurrentUser):
+    """Who is logged in, with the CSRF token a browser must send on changes."""
+    return Me.model_validate(user).model_copy(update={"csrf_token": getattr(request.state, "csrf_token", None)})
+
+
+@router.post("/password", status_code=204, responses={400: {"model": Problem}})
+def change_password(body: PasswordChange, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep):
+    """Change your own password (required after the first login with a generated one). Logs out other sessions."""
+    if not accounts.verify_password(user, body.current_password):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the current password is wrong")
+    if body.new_password == body.current_password:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "choose a password different from the current one")
+    try:
+        accounts.set_password(db, user, body.new_password, keep_session=request.cookies.get(SESSION_COOKIE))
+    except accounts.AccountError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from error
+    db.commit()
+    if user.email == runtime.settings.admin_email:
+        # The one-time password is spent; leave no copy of it on disk.
+        (runtime.settings.data_dir / accounts.INITIAL_PASSWORD_FILE).unlink(missing_ok=True)

@@ -1,0 +1,56 @@
+"""Liveness, readiness and metrics: open to probes, as monitoring systems expect (except metrics)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+from starlette.concurrency import run_in_threadpool
+
+from assistant.db.models import Document
+
+from ..deps import AdminUser, RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz():
+    """The process is alive (it answers even while a long answer streams)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request, runtime: RuntimeDep):
+    """Ready to answer: the model is loaded and the database and vector store respond (503 otherwise)."""
+    checks = {"model": "loaded" if runtime.llm_loaded else request.app.state.model_status}
+    for name, probe in (("database", lambda: _ping_database(runtime)), ("vector_store", runtime.store.ping)):
+        try:
+            await run_in_threadpool(probe)
+            checks[name] = "ok"
+        except Exception as error:  # any failure means not ready; say which
+            checks[name] = f"error: {error}"
+    ready = checks["model"] == "loaded" and checks["database"] == "ok" and checks["vector_store"] == "ok"
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request, runtime: RuntimeDep, _: AdminUser):
+    """Prometheus metrics (admins or an admin's API key)."""
+    collected = request.app.state.metrics
+    documents, chunks = await run_in_threadpool(_index_size, runtime)
+    collected.documents.set(documents)
+    collected.chunks.set(chunks)
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _ping_database(runtime) -> None:
+    with runtime.sessions() as session:
+        session.execute(text("SELECT 1"))
+
+
+def _index_size(runtime) -> tuple[int, int]:
+    with runtime.sessions() as session:
+        documents = session.scalar(select(func.count()).select_from(Document))
+    return documents, runtime.store.count()

@@ -1,0 +1,234 @@
+"""Request and response bodies of the REST API. They are its documentation (OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    detail: str | list = Field(description="What went wrong, in words.")
+
+
+# Asking and searching
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "How many vacation days do new employees get?", "k": 5}]},
+    )
+
+    question: str = Field(min_length=1, max_length=4000, description="The question, in plain words.")
+    conversation_id: str | None = Field(None, description="Continue this conversation; omit to start a new one.")
+    k: int | None = Field(None, ge=1, le=50, description="Chunks to retrieve (default: the server's top_k).")
+    stream: bool = Field(False, description="Answer with Server-Sent Events: token…, sources, done.")
+
+
+class Source(BaseModel):
+    n: int = Field(description="The number the answer cites it by, as [n].")
+    id: str = Field(description="Document id; GET /api/v1/documents/{id}/content opens the original.")
+    chunk_id: str
+    title: str
+    uri: str = Field(description="Where the document lives: a file path, SharePoint or Salesforce URL.")
+    source_type: str = Field(description="local, upload, sharepoint or salesforce.")
+    snippet: str = Field(description="The start of the passage the answer used.")
+    score: float = Field(description="Cosine similarity of the passage to the question.")
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": "New employees receive 26 vacation days per year [1].",
+                    "sources": [
+                        {
+                            "n": 1,
+                            "id": "d3f1…",
+                            "chunk_id": "d3f1…:0",
+                            "title": "handbook.md",
+                            "uri": "file:///srv/docs/handbook.md",
+                            "source_type": "local",
+                            "snippet": "Time off. New employees receive 26 vacation days…",
+                            "score": 0.71,
+                        }
+                    ],
+                    "conversation_id": "6f1c…",
+                    "message_id": "a9b2…",
+                }
+            ]
+        }
+    )
+
+    answer: str
+    sources: list[Source]
+    conversation_id: str
+    message_id: str
+    found_nothing: bool = Field(False, description="True when no document was relevant, so nothing was generated.")
+
+
+class SearchHit(BaseModel):
+    document_id: str
+    chunk_id: str
+    title: str
+    uri: str
+    source_type: str
+    snippet: str
+    score: float
+
+
+# Conversations and feedback
+
+
+class MessageOut(BaseModel):
+    id: str
+    role: Literal["user", "assistant"]
+    content: str
+    sources: list[Source] = []
+    created_at: datetime
+    rating: Literal["up", "down"] | None = None
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationOut(ConversationSummary):
+    messages: list[MessageOut]
+
+
+class ConversationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=255)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rating": "down", "comment": "Wrong office"}]})
+
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    rating: Literal["up", "down"]
+    comment: str | None
+    created_at: datetime
+    user_email: str
+    message_id: str
+    question: str
+    answer: str
+    sources: list[Source]
+
+
+# Documents
+
+
+class DocumentOut(BaseModel):
+    id: str
+    source: str
+    source_type: str
+    title: str
+    uri: str
+    mime_type: str | None
+    size: int
+    chunk_count: int
+    access: dict
+    modified_at: datetime | None
+    indexed_at: datetime
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class UploadResult(BaseModel):
+    filename: str
+    status: Literal["added", "updated", "unchanged", "failed"]
+    document_id: str | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+# Accounts
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: Literal["admin", "employee"]
+    groups: list[str]
+    must_change_password: bool
+    created_at: datetime
+
+
+class Me(UserOut):
+    csrf_token: str | None = Field(None, description="Send as X-CSRF-Token on cookie-authenticated changes.")
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320)
+    role: Literal["admin", "employee"] = "employee"
+    groups: list[str] = []
+    password: str | None = Field(None, description="Omit to generate one, returned once; it must be changed at first login.")
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["admin", "employee"] | None = None
+    groups: list[str] | None = None
+    password: str | None = Field(None, description="A new password; the user must change it at next login.")
+
+
+class CreatedUser(UserOut):
+    password: str | None = Field(None, description="The generated password, shown this once.")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255, description="What will use it, e.g. 'helpdesk bot'.")
+    user_email: str | None = Field(None, description="Admins only: create it for this user (default: yourself).")
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    user_email: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreatedApiKey(ApiKeyOut):
+    key: str = Field(description="The key, shown this once. Send it as Authorization: Bearer <key>.")

@@ -1,0 +1,106 @@
+"""The FastAPI application: API, OpenAI-compatible endpoint, health and (later) the web UI."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from assistant import accounts
+from assistant.llm import GenerationCancelled
+from assistant.runtime import Runtime
+
+from .answering import Answering
+from .api.routes import ask, auth, conversations, documents, health, openai, users
+from .metrics import Metrics
+from .middleware import BodySizeLimit, RequestMetrics
+from .queue import FairQueue, QueueFull
+
+log = logging.getLogger("enclave.web")
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime.store.ping()
+        with runtime.sessions() as session:
+            password_file = accounts.ensure_first_admin(session, settings.admin_email, settings.data_dir)
+        if password_file:
+            log.warning("Created admin %s; its one-time password is in %s", settings.admin_email, password_file)
+        _load_model_in_background(app, runtime)
+        yield
+
+    app = FastAPI(
+        title="Enclave",
+        version="0.1.0",
+        summary="A private assistant that answers from your documents, with citations. Nothing leaves the site.",
+        lifespan=lifespan,
+    )
+    metrics = Metrics()
+    app.state.runtime = runtime
+    app.state.metrics = metrics
+    app.state.model_status = "loading"
+    app.state.answering = Answering(runtime.assistant, FairQueue(settings.queue_size), metrics)
+
+    for module in (auth, ask, conversations, documents, users, openai, health):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_mb * 2**20)
+    return app
+
+
+def _load_model_in_background(app: FastAPI, runtime: Runtime) -> None:
+    """Load the model without holding up start-up: /healthz answers at once, /readyz says "loading"."""
+
+    def load() -> None:
+        try:
+            runtime.llm()
+            app.state.model_status = "loaded"
+        except Exception as error:  # reported by /readyz and the log; questions will fail with the reason
+            app.state.model_status = f"error: {error}"
+            log.error("Could not load the model: %s", error)
+
+    threading.Thread(target=load, name="load-model", daemon=True).start()
+
+
+def _openai_style(request: Request) -> bool:
+    return request.url.path.startswith("/v1/")
+
+
+def _problem(request: Request, status: int, detail, headers: dict | None = None) -> JSONResponse:
+    if _openai_style(request):
+        body = {"error": {"message": str(detail), "type": "invalid_request_error" if status < 500 else "server_error"}}
+    else:
+        body = {"detail": detail}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        return _problem(request, error.status_code, error.detail, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return _problem(request, 422, problems)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(request: Request, error: QueueFull):
+        return _problem(request, 503, str(error), {"Retry-After": str(error.retry_after)})
+
+    @app.exception_handler(GenerationCancelled)
+    async def cancelled(request: Request, error: GenerationCancelled):
+        return _problem(request, 499, "the client closed the request")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return _problem(request, 500, f"internal error: {type(error).__name__}; see the server log")
