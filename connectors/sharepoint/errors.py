@@ -1,0 +1,46 @@
+"""Failures talking to Microsoft, turned into messages an admin can act on."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import requests
+
+from connectors.interfaces import ConnectorError
+
+GRANT_PERMISSIONS = (
+    "In Entra ID > App registrations > your app > API permissions, add the Microsoft Graph application "
+    "permissions Sites.Read.All and Files.Read.All, then click 'Grant admin consent'."
+)
+
+
+class GraphError(ConnectorError):
+    """Microsoft Graph answered with an error; ``status`` and ``code`` tell callers what it means for them."""
+
+    def __init__(self, status: int, code: str, detail: str, url: str):
+        self.status, self.code, self.detail = status, code, detail
+        super().__init__(f"Microsoft Graph answered HTTP {status} {code}: {detail} (GET {urlsplit(url).path})")
+
+    @classmethod
+    def from_response(cls, response: requests.Response) -> GraphError:
+        try:
+            error = response.json().get("error")
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            error = None
+        if not isinstance(error, dict):
+            error = {}
+        return cls(response.status_code, error.get("code") or response.reason, error.get("message") or response.text[:200], response.url)
+
+
+def unreachable(url: str, error: requests.RequestException) -> ConnectorError:
+    host = urlsplit(url).netloc
+    if isinstance(error, requests.exceptions.SSLError):
+        reason = re.search(r"certificate verify failed: ([^(')]+)", str(error))
+        return ConnectorError(
+            f"the TLS certificate of {host} is not trusted ({reason.group(1).strip() if reason else error}). "
+            "If a proxy inspects TLS, set ca_bundle to its CA certificate."
+        )
+    if isinstance(error, requests.Timeout):
+        return ConnectorError(f"{host} did not answer in time")
+    return ConnectorError(f"cannot reach {host}: {error}")

@@ -1,0 +1,398 @@
+"""The SharePoint connector against the Graph emulator, over real HTTPS with a throwaway CA.
+
+Covers: full load (several sites and libraries, paging, nested folders, ACLs,
+metadata), incremental syncs (modified, renamed, deleted, added, a renamed folder,
+renamed to a skipped type), resuming an interrupted walk, an expired deltaLink
+(410), throttling (429 Retry-After), a revoked token, a file gone mid-walk, a
+failed download, the admin-facing sign-in, permission and site errors, lazy
+downloads that never carry the bearer token, the token never leaving for another
+host, include_extensions, list_ids, and the connector's CA bundle winning over
+REQUESTS_CA_BUNDLE.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import certifi
+import docx
+import pytest
+
+from assistant.access import Access
+from connectors.interfaces import Checkpoint, CheckpointExpired, ConnectorError, Deleted
+from connectors.models import ItemFailure, SourceDocument
+from connectors.sharepoint.acl import access_from
+from connectors.sharepoint.config import SharePointConfig
+from connectors.sharepoint.connector import SharePointConnector
+from connectors.sharepoint.graph import DownloadFailed
+from tests.emulators.graph import GraphEmulator, Tenant, group_grant, sharing_link, site_group_grant, user_grant
+from tests.emulators.server import BackgroundServer, make_ca
+
+CLIENT_ID = "5c1e7a43-enclave-app"
+SECRET = "s3cret~value"
+ENGINEERING = "https://contoso.sharepoint.com/sites/Engineering"
+SALES = "https://contoso.sharepoint.com/sites/Sales"
+PLATFORM_GROUP = "0f7c1a52-7e1b-4d5e-9a43-platform"
+
+
+def word_document(text: str) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    return GraphEmulator()
+
+
+@pytest.fixture(scope="module")
+def server(emulator, ca):
+    with BackgroundServer(emulator.app, ca) as running:
+        yield running
+
+
+@pytest.fixture
+def tenant(emulator) -> Tenant:
+    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items."""
+    tenant = Tenant()
+    tenant.add_app(CLIENT_ID, SECRET)
+    engineering = tenant.add_site(ENGINEERING, "Engineering", [site_group_grant("Engineering Members")])
+    documents = engineering.add_drive("Documents", "Shared Documents")
+    documents.add_file("Specs/design.docx", word_document("The design."), [user_grant("alice@contoso.com"), group_grant(PLATFORM_GROUP, "Platform Team")])
+    documents.add_file("Specs/2024/roadmap.md", b"# Roadmap\n\nShip it.\n")
+    documents.add_file("notes.txt", b"Company-wide notes.\n", [sharing_link("organization")])
+    documents.add_file("diagram.png", b"\x89PNG\r\n\x1a\n")
+    policies = engineering.add_drive("Policies")
+    policies.add_file("travel.md", b"# Travel\n", [sharing_link("anonymous")])
+    policies.add_file("handbook.txt", b"Handbook.\n", [sharing_link("users", people=("carol@contoso.com",))])
+    sales = tenant.add_site(SALES, "Sales", [site_group_grant("Sales Members")])
+    sales_documents = sales.add_drive("Documents", "Shared Documents")
+    sales_documents.add_file("pipeline.csv", b"deal,amount\nacme,100\n")
+    sales_documents.add_file("Deals/acme.txt", b"Acme deal.\n", [user_grant("dave@contoso.com")])
+    sales_documents.add_file("Deals/globex.txt", b"Globex deal.\n")
+    emulator.tenant = tenant
+    emulator.requests.clear()
+    return tenant
+
+
+@pytest.fixture
+def connect(server, ca, tenant):
+    made: list[SharePointConnector] = []
+
+    def make(**overrides) -> SharePointConnector:
+        settings = {
+            "tenant_id": tenant.tenant_id,
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "site_urls": [ENGINEERING, SALES],
+            "authority_host": server.url,
+            "graph_url": f"{server.url}/v1.0",
+            "ca_bundle": ca.ca_pem,
+        } | overrides
+        made.append(SharePointConnector(SharePointConfig.model_validate(settings)))
+        return made[-1]
+
+    yield make
+    for connector in made:  # idle keep-alive connections would hold up the server's shutdown
+        connector.graph.session.close()
+
+
+def sync(connector: SharePointConnector, checkpoint: dict | None = None) -> list:
+    return list(connector.load(checkpoint))
+
+
+def documents(events: list) -> dict[str, SourceDocument]:
+    return {e.metadata["path"]: e for e in events if isinstance(e, SourceDocument)}
+
+
+def final_checkpoint(events: list) -> dict:
+    assert isinstance(events[-1], Checkpoint)
+    return events[-1].state
+
+
+def external_id(tenant: Tenant, path: str) -> str:
+    drive, item = next((d, i) for d, i in tenant.files() if i.path == path)
+    return f"{drive.id}:{item.id}"
+
+
+def test_full_load_yields_every_indexable_file_with_its_acl(connect, tenant):
+    events = sync(connect())
+
+    found = documents(events)
+    assert sorted(found) == sorted(i.path for _, i in tenant.files() if not i.name.endswith(".png"))
+    assert found["Specs/design.docx"].access == Access.restricted(
+        users={"alice@contoso.com"}, groups={PLATFORM_GROUP, "platform team"}
+    )
+    assert found["Specs/2024/roadmap.md"].access == Access.restricted(groups={"engineering members"})
+    assert found["notes.txt"].access.public  # an organization-wide link
+    assert found["travel.md"].access.public  # an anonymous link
+    assert found["handbook.txt"].access == Access.restricted(users={"carol@contoso.com"})
+    assert found["Deals/acme.txt"].access == Access.restricted(users={"dave@contoso.com"})
+    assert not any(isinstance(e, ItemFailure) for e in events)
+
+
+def test_documents_carry_title_uri_version_and_metadata(connect, tenant):
+    design = documents(sync(connect()))["Specs/design.docx"]
+
+    item = tenant.sites[0].drives[0].file("design.docx")
+    assert design.external_id == external_id(tenant, "Specs/design.docx")
+    assert (design.title, design.filename) == ("design.docx", "design.docx")
+    assert design.uri == f"{ENGINEERING}/Shared%20Documents/Specs/design.docx"
+    assert design.version == item.etag
+    assert design.mime_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert design.modified_at is not None
+    assert design.metadata == {
+        "site_url": ENGINEERING,
+        "drive": "Documents",
+        "path": "Specs/design.docx",
+        "last_modified_by": "alice@contoso.com",
+    }
+
+
+def test_a_checkpoint_follows_every_page_and_is_json(connect, emulator):
+    events = sync(connect())
+
+    delta_pages = len(emulator.requests_to("/root/delta"))
+    checkpoints = [e for e in events if isinstance(e, Checkpoint)]
+    assert len(checkpoints) == delta_pages + 1  # one per page, and the final one
+    state = json.loads(json.dumps(final_checkpoint(events)))
+    assert len(state["drives"]) == 3
+    assert all(set(link) == {"delta"} for link in state["drives"].values())
+
+
+def test_content_is_downloaded_only_when_asked_and_without_the_token(connect, emulator):
+    events = sync(connect())
+    assert not emulator.requests_to("/content") and not emulator.requests_to("download.aspx")
+
+    design = documents(events)["Specs/design.docx"]
+    assert docx.Document(io.BytesIO(design.fetch())).paragraphs[0].text == "The design."
+
+    [graph_call] = emulator.requests_to("/content")
+    [download] = emulator.requests_to("download.aspx")
+    assert graph_call.authorization.startswith("Bearer ")
+    assert download.host.startswith("localhost:") and download.authorization is None
+
+
+def test_a_failed_download_raises_with_the_reason(connect, tenant):
+    notes = documents(sync(connect()))["notes.txt"]
+    drive = tenant.sites[0].drives[0]
+    drive.delete(drive.file("notes.txt"))
+
+    with pytest.raises(DownloadFailed, match="no longer in SharePoint .* HTTP 404 itemNotFound"):
+        notes.fetch()
+
+
+def test_a_file_gone_mid_walk_is_reported_and_the_walk_goes_on(connect, tenant):
+    drive = tenant.sites[0].drives[0]
+    events = []
+    for event in connect().load(None):
+        events.append(event)
+        if isinstance(event, SourceDocument) and event.title == "roadmap.md":
+            drive.delete(drive.file("notes.txt"))  # listed on the same page, its permissions not yet read
+
+    [failure] = [e for e in events if isinstance(e, ItemFailure)]
+    assert failure.title == "notes.txt"
+    assert failure.reason.startswith("could not read its permissions or folder: Microsoft Graph answered HTTP 404 itemNotFound")
+    assert len(documents(events)) == 7
+
+
+def test_the_token_goes_to_graph_only(connect, tenant):
+    drive_id = tenant.sites[0].drives[0].id
+    tampered = {"drives": {drive_id: {"delta": "https://attacker.example/v1.0/drives/x/root/delta?token=1"}}}
+
+    with pytest.raises(ConnectorError, match="refusing to send the Graph token to attacker.example"):
+        sync(connect(), tampered)
+
+
+def test_second_sync_yields_only_the_changes(connect, tenant):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    documents_drive = tenant.sites[0].drives[0]
+    design, roadmap, notes = (documents_drive.file(name) for name in ("design.docx", "roadmap.md", "notes.txt"))
+    old_design_version = design.etag
+    documents_drive.modify(design, word_document("The new design."))
+    documents_drive.rename(roadmap, "roadmap-2024.md")
+    documents_drive.delete(notes)
+    documents_drive.add_file("Specs/faq.md", b"# FAQ\n")
+
+    events = sync(connector, checkpoint)
+
+    changed = documents(events)
+    assert sorted(changed) == ["Specs/2024/roadmap-2024.md", "Specs/design.docx", "Specs/faq.md"]
+    assert changed["Specs/design.docx"].version != old_design_version
+    assert changed["Specs/2024/roadmap-2024.md"].title == "roadmap-2024.md"
+    assert changed["Specs/2024/roadmap-2024.md"].external_id == f"{documents_drive.id}:{roadmap.id}"
+    assert [e for e in events if isinstance(e, Deleted)] == [Deleted(f"{documents_drive.id}:{notes.id}")]
+    assert documents(sync(connector, final_checkpoint(events))) == {}
+
+
+def test_a_changed_file_in_a_renamed_folder_gets_its_new_path(connect, tenant):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    drive = tenant.sites[0].drives[0]
+    drive.rename(drive.folder_at("Specs"), "Specifications")
+    drive.modify(drive.file("roadmap.md"), b"# Roadmap v2\n")
+
+    changed = documents(sync(connector, checkpoint))
+
+    assert list(changed) == ["Specifications/2024/roadmap.md"]
+
+
+def test_a_file_renamed_to_a_skipped_type_is_deleted(connect, tenant):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    drive = tenant.sites[0].drives[0]
+    notes = drive.file("notes.txt")
+    drive.rename(notes, "notes.bin")
+
+    events = sync(connector, checkpoint)
+
+    assert Deleted(f"{drive.id}:{notes.id}") in events
+    assert documents(events) == {}
+
+
+def test_an_interrupted_full_load_resumes_mid_walk(connect, tenant):
+    connector = connect()
+    everything = sync(connector)
+    first_page_end = next(n for n, e in enumerate(everything) if isinstance(e, Checkpoint) and documents(everything[:n]))
+    before = documents(everything[:first_page_end])
+    resume_at = everything[first_page_end].state
+    assert "next" in next(iter(resume_at["drives"].values()))
+
+    after = documents(sync(connector, resume_at))
+
+    assert not set(before) & set(after)
+    assert set(before) | set(after) == set(documents(everything))
+
+
+def test_an_expired_delta_link_asks_for_a_full_load(connect, tenant):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    tenant.expire_delta_tokens()
+
+    with pytest.raises(CheckpointExpired, match="library 'Documents' of https://contoso.sharepoint.com/sites/Engineering"):
+        sync(connector, checkpoint)
+
+
+def test_throttling_is_waited_out(connect, tenant, emulator):
+    tenant.throttle(requests=1, retry_after_s=1)
+    started = time.monotonic()
+
+    found = documents(sync(connect()))
+
+    assert time.monotonic() - started >= 1
+    assert len(found) == 8
+    assert len(emulator.requests_to("/sites/contoso.sharepoint.com:/sites/Engineering")) == 2  # refused, then made again
+
+
+def test_a_revoked_token_is_replaced(connect, tenant):
+    events = []
+    for event in connect().load(None):
+        events.append(event)
+        if len(events) == 3:
+            tenant.expire_tokens()
+
+    assert len(documents(events)) == 8
+    assert tenant.tokens_issued == 2
+
+
+def test_connection_summary(connect):
+    assert connect().test_connection() == "Connected: 2 sites, 3 document libraries"
+    assert connect(site_urls=[SALES]).test_connection() == "Connected: 1 site, 1 document library"
+
+
+def test_wrong_client_secret_is_explained(connect):
+    with pytest.raises(ConnectorError) as raised:
+        connect(client_secret="the-secret-id-not-its-value").test_connection()
+
+    assert str(raised.value) == (
+        f"SharePoint rejected the client secret for app {CLIENT_ID} (AADSTS7000215: Invalid client secret provided). "
+        "Check the secret's value (not its ID) in Entra ID > App registrations > Certificates & secrets."
+    )
+
+
+def test_unknown_client_id_is_explained(connect):
+    with pytest.raises(ConnectorError, match=r"no app with client ID nobody .*AADSTS700016.*Application \(client\) ID"):
+        connect(client_id="nobody").test_connection()
+
+
+def test_unknown_tenant_is_explained(connect):
+    with pytest.raises(ConnectorError, match=r"no tenant wrong-tenant \(AADSTS90002: Tenant 'wrong-tenant' not found\).*Directory \(tenant\) ID"):
+        connect(tenant_id="wrong-tenant").test_connection()
+
+
+def test_unknown_site_is_explained(connect):
+    missing = "https://contoso.sharepoint.com/sites/Nope"
+
+    with pytest.raises(ConnectorError, match=f"SharePoint has no site at {missing} \\(HTTP 404 itemNotFound\\)"):
+        connect(site_urls=[ENGINEERING, missing]).test_connection()
+
+
+def test_missing_graph_permissions_are_explained(connect, tenant):
+    tenant.add_app(CLIENT_ID, SECRET, roles=())
+
+    with pytest.raises(ConnectorError, match="HTTP 403 AccessDenied.*Sites.Read.All and Files.Read.All.*Grant admin consent"):
+        connect().test_connection()
+
+
+def test_include_extensions_filters_files(connect):
+    found = documents(sync(connect(include_extensions=["MD", ".csv"])))
+
+    assert sorted(found) == ["Specs/2024/roadmap.md", "pipeline.csv", "travel.md"]
+
+
+def test_list_ids_lists_the_files_present(connect, tenant):
+    drive = tenant.sites[0].drives[0]
+    drive.delete(drive.folder_at("Specs"))
+
+    listed = set(connect().list_ids())
+
+    expected = {f"{d.id}:{i.id}" for d, i in tenant.files() if not i.name.endswith(".png")}
+    assert listed == expected and len(listed) == 6
+
+
+def test_the_connectors_ca_bundle_wins_over_requests_ca_bundle(connect, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # public CAs only: the test CA is not among them
+
+    assert connect().test_connection().startswith("Connected")
+    with pytest.raises(ConnectorError, match="TLS certificate of 127.0.0.1:.* is not trusted"):
+        connect(ca_bundle=None).test_connection()
+
+
+@pytest.mark.parametrize(
+    ("permission", "expected"),
+    [
+        ({"grantedToV2": {"siteUser": {"loginName": "c:0-.f|rolemanager|spo-grid-all-users/8f3b"}}}, Access.everyone()),
+        ({"grantedToV2": {"user": {"userPrincipalName": "Erin@Contoso.com"}}}, Access.restricted(users={"erin@contoso.com"})),
+        ({"grantedToV2": {"siteUser": {"loginName": "i:0#.f|membership|frank@contoso.com"}}}, Access.restricted(users={"frank@contoso.com"})),
+        ({"link": {"scope": "existingAccess", "type": "view"}}, Access.restricted()),
+        ({"grantedToV2": {"application": {"id": "app", "displayName": "Some App"}}}, Access.restricted()),
+    ],
+)
+def test_permission_mapping_edge_cases(permission, expected):
+    assert access_from([permission]) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "example"),
+    [
+        ("site_urls", ["http://contoso.sharepoint.com/sites/Engineering"], "https://contoso.sharepoint.com/sites/Engineering"),
+        ("graph_url", "graph.microsoft.com/v1.0", "https://graph.microsoft.com/v1.0"),
+        ("authority_host", "ftp://login.microsoftonline.com", "https://login.microsoftonline.com"),
+    ],
+)
+def test_config_refuses_addresses_that_are_not_https(field, value, example):
+    settings = {"tenant_id": "t", "client_id": "c", "client_secret": "s", "site_urls": [ENGINEERING], field: value}
+
+    with pytest.raises(ValueError, match=f"is not an https:// address such as {example}"):
+        SharePointConfig.model_validate(settings)

@@ -1,0 +1,259 @@
+"""The emulated tenant: app registrations, sites, document libraries, files and their permissions.
+
+Tests build it, then change it between syncs (``modify``, ``rename``, ``delete``)
+and flip its fault switches (``expire_tokens``, ``expire_delta_tokens``, ``throttle``).
+Every change takes the next change number, which is what the delta feed pages by.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+GRAPH_ROLES = frozenset({"Sites.Read.All", "Files.Read.All"})
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def person(email: str) -> dict:
+    """A user identity (Entra object id, display name, email), the same each time for the same email."""
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, email)), "displayName": email.split("@")[0].title(), "email": email}
+
+
+# Permission entries, shaped as GET .../items/{id}/permissions returns them.
+
+
+def user_grant(email: str, roles: tuple[str, ...] = ("read",)) -> dict:
+    user = person(email)
+    site_user = {"id": "11", "displayName": user["displayName"], "email": email, "loginName": f"i:0#.f|membership|{email}"}
+    return {"roles": list(roles), "grantedToV2": {"user": user, "siteUser": site_user}}
+
+
+def group_grant(group_id: str, name: str, roles: tuple[str, ...] = ("read",)) -> dict:
+    return {
+        "roles": list(roles),
+        "grantedToV2": {
+            "group": {"id": group_id, "displayName": name},
+            "siteUser": {"id": "12", "displayName": name, "loginName": f"c:0o.c|federateddirectoryclaimprovider|{group_id}"},
+        },
+    }
+
+
+def site_group_grant(name: str, roles: tuple[str, ...] = ("read",)) -> dict:
+    return {"roles": list(roles), "grantedToV2": {"siteGroup": {"id": "3", "displayName": name, "loginName": name}}}
+
+
+def sharing_link(scope: str, people: tuple[str, ...] = ()) -> dict:
+    """A view link; ``scope`` is anonymous, organization, users (the ``people`` named) or existingAccess."""
+    return {
+        "roles": ["read"],
+        "link": {"scope": scope, "type": "view", "webUrl": f"https://contoso.sharepoint.com/:w:/s/x/{secrets.token_hex(8)}"},
+        "grantedToIdentitiesV2": [user_grant(email)["grantedToV2"] for email in people],
+        "hasPassword": False,
+    }
+
+
+@dataclass
+class App:
+    client_id: str
+    secret: str
+    roles: frozenset[str] = GRAPH_ROLES
+
+
+@dataclass
+class Item:
+    id: str
+    name: str
+    parent: Item | None
+    is_folder: bool
+    content: bytes = b""
+    permissions: list[dict] | None = None  # None: inherited from the parent folder
+    modified_by: str = "alice@contoso.com"
+    guid: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    version: int = 1
+    created: str = field(default_factory=now)
+    modified: str = field(default_factory=now)
+    changed: int = 0  # the tenant's change number when this item last changed
+    deleted: bool = False
+
+    @property
+    def path(self) -> str:
+        """Path inside the library, "" for the root folder."""
+        if self.parent is None:
+            return ""
+        return f"{self.parent.path}/{self.name}".lstrip("/")
+
+    @property
+    def etag(self) -> str:
+        return f'"{{{self.guid}}},{self.version}"'
+
+    @property
+    def ctag(self) -> str:
+        return f'"c:{{{self.guid}}},{self.version}"'
+
+
+@dataclass
+class Drive:
+    tenant: Tenant
+    site: Site
+    id: str
+    name: str
+    folder: str  # the library's folder in URLs: the "Documents" library lives in "Shared Documents"
+    items: dict[str, Item] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.root = self._add(Item(_item_id(), "root", None, True))
+
+    @property
+    def web_url(self) -> str:
+        return f"{self.site.web_url}/{quote(self.folder)}"
+
+    def web_url_of(self, item: Item) -> str:
+        return f"{self.web_url}/{quote(item.path)}" if item.path else self.web_url
+
+    def folder_at(self, path: str) -> Item:
+        """The folder at ``path`` ("A/B"), made if missing."""
+        folder = self.root
+        for name in filter(None, path.split("/")):
+            folder = self._child(folder, name) or self._add(Item(_item_id(), name, folder, True))
+        return folder
+
+    def add_file(self, path: str, content: bytes, permissions: list[dict] | None = None, modified_by: str = "alice@contoso.com") -> Item:
+        folder_path, _, name = path.rpartition("/")
+        return self._add(Item(_item_id(), name, self.folder_at(folder_path), False, content, permissions, modified_by))
+
+    def file(self, name: str) -> Item:
+        return next(i for i in self.live_files() if i.name == name)
+
+    def modify(self, item: Item, content: bytes, modified_by: str = "bob@contoso.com") -> None:
+        item.content, item.modified_by = content, modified_by
+        self._touch(item)
+
+    def rename(self, item: Item, name: str) -> None:
+        item.name = name
+        self._touch(item)
+
+    def delete(self, item: Item) -> None:
+        for gone in [item, *self.descendants(item)]:
+            gone.deleted = True
+            gone.changed = self.tenant.next_change()
+
+    def children(self, folder: Item) -> list[Item]:
+        return [i for i in self.items.values() if i.parent is folder and not i.deleted]
+
+    def descendants(self, folder: Item) -> list[Item]:
+        return [d for child in self.children(folder) for d in (child, *self.descendants(child))]
+
+    def live_files(self) -> list[Item]:
+        return [i for i in self.items.values() if not i.is_folder and not i.deleted]
+
+    def effective_permissions(self, item: Item) -> list[dict]:
+        while item.permissions is None and item.parent is not None:
+            item = item.parent
+        return item.permissions if item.permissions is not None else self.site.permissions
+
+    def _touch(self, item: Item) -> None:
+        item.version += 1
+        item.modified = now()
+        item.changed = self.tenant.next_change()
+
+    def _child(self, folder: Item, name: str) -> Item | None:
+        return next((i for i in self.children(folder) if i.name == name), None)
+
+    def _add(self, item: Item) -> Item:
+        item.changed = self.tenant.next_change()
+        self.items[item.id] = item
+        return item
+
+
+@dataclass
+class Site:
+    tenant: Tenant
+    hostname: str
+    path: str  # server-relative, "/sites/Engineering"
+    name: str
+    permissions: list[dict]  # what a library's root folder grants
+    drives: list[Drive] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.id = f"{self.hostname},{uuid.uuid4()},{uuid.uuid4()}"
+
+    @property
+    def web_url(self) -> str:
+        return f"https://{self.hostname}{self.path}"
+
+    def add_drive(self, name: str, folder: str | None = None) -> Drive:
+        drive = Drive(self.tenant, self, "b!" + secrets.token_urlsafe(32), name, folder or name)
+        self.drives.append(drive)
+        return drive
+
+
+class Tenant:
+    """One Entra tenant with its app registrations and SharePoint sites."""
+
+    def __init__(self, tenant_id: str = "8f3b2c1d-0000-4000-8000-00000000c0de", page_size: int = 2):
+        self.tenant_id = tenant_id
+        self.page_size = page_size
+        self.apps: dict[str, App] = {}
+        self.sites: list[Site] = []
+        self.tokens: dict[str, App] = {}
+        self.tokens_issued = 0
+        self.change = 0
+        self.delta_generation = 0  # links handed out in an older generation are expired
+        self.throttled_requests = 0
+        self.retry_after_s = 1
+        self.walks: dict[str, list[str]] = {}  # item ids of each delta enumeration under way
+        self.download_grants: dict[str, tuple[str, str]] = {}  # tempauth -> (drive id, item id)
+
+    def add_app(self, client_id: str, secret: str, roles=GRAPH_ROLES) -> App:
+        self.apps[client_id] = App(client_id, secret, frozenset(roles))
+        return self.apps[client_id]
+
+    def add_site(self, url: str, name: str, permissions: list[dict] | None = None) -> Site:
+        hostname, _, path = url.removeprefix("https://").partition("/")
+        site = Site(self, hostname, "/" + path.strip("/") if path else "", name, permissions or [])
+        self.sites.append(site)
+        return site
+
+    def next_change(self) -> int:
+        self.change += 1
+        return self.change
+
+    def expire_tokens(self) -> None:
+        """Revoke every access token issued so far, as if they had all expired."""
+        self.tokens.clear()
+
+    def expire_delta_tokens(self) -> None:
+        """Make every nextLink and deltaLink handed out so far answer 410 Gone."""
+        self.delta_generation += 1
+
+    def throttle(self, requests: int = 1, retry_after_s: int = 1) -> None:
+        """Answer the next ``requests`` Graph calls with 429 and this Retry-After."""
+        self.throttled_requests, self.retry_after_s = requests, retry_after_s
+
+    def site_at(self, hostname: str, path: str) -> Site | None:
+        wanted = (hostname.lower(), "/" + path.strip("/").lower() if path.strip("/") else "")
+        return next((s for s in self.sites if (s.hostname.lower(), s.path.lower()) == wanted), None)
+
+    def site(self, site_id: str) -> Site | None:
+        return next((s for s in self.sites if s.id == site_id), None)
+
+    def drive(self, drive_id: str) -> Drive | None:
+        return next((d for s in self.sites for d in s.drives if d.id == drive_id), None)
+
+    def files(self) -> Iterator[tuple[Drive, Item]]:
+        """Every live file, with its library."""
+        for site in self.sites:
+            for drive in site.drives:
+                for item in drive.live_files():
+                    yield drive, item
+
+
+def _item_id() -> str:
+    return "01" + secrets.token_hex(16).upper()
