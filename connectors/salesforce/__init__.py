@@ -1,0 +1,1 @@
+"""Salesforce: Knowledge articles, Cases with their comments, Accounts and Files, kept in sync by SystemModstamp."""
