@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from fastapi import Request
 
 from assistant.access import Viewer
-from assistant.llm import ChatMessage
+from assistant.llm import ChatMessage, GenerationCancelled
 from assistant.rag import Answer, Assistant, Token
 
 from .metrics import Metrics
@@ -48,9 +48,10 @@ class Answering:
         turn = self.queue.join(requester)
         self.metrics.queue_depth.set(self.queue.depth)
         cancel = threading.Event()
-        watcher = asyncio.create_task(_watch(request, asyncio.current_task())) if request is not None else None
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(_watch(request, cancel, gone)) if request is not None else None
         try:
-            await turn.wait()
+            await _unless_gone(turn.wait(), gone)
             self.metrics.queue_depth.set(self.queue.depth)
             async for event in self._generate(question, viewer, history, k, cancel):
                 yield event
@@ -101,8 +102,19 @@ class Answering:
             await asyncio.shield(worker)
 
 
-async def _watch(request: Request, waiter: asyncio.Task) -> None:
-    """Cancel ``waiter`` (waiting for its turn, or reading tokens) once the caller disconnects."""
+async def _watch(request: Request, cancel: threading.Event, gone: asyncio.Event) -> None:
+    """Once the caller disconnects, stop its generation (``cancel``) or its wait (``gone``)."""
     while not await request.is_disconnected():
         await asyncio.sleep(0.2)
-    waiter.cancel()
+    cancel.set()
+    gone.set()
+
+
+async def _unless_gone(waiting, gone: asyncio.Event) -> None:
+    """Await ``waiting``; raise GenerationCancelled instead if the caller goes first."""
+    waiting, going = asyncio.ensure_future(waiting), asyncio.ensure_future(gone.wait())
+    done, _ = await asyncio.wait({waiting, going}, return_when=asyncio.FIRST_COMPLETED)
+    going.cancel()
+    if waiting not in done:
+        waiting.cancel()
+        raise GenerationCancelled()

@@ -8,8 +8,8 @@ import time
 from .metrics import Metrics
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """Raised from ``receive``; a BaseException so no framework's error handling turns it into a 400."""
 
 
 class BodySizeLimit:
