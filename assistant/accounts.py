@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from assistant.access import Viewer
-from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User
+from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User, as_utc
 from assistant.errors import EnclaveError
 
 ROLES = ("admin", "employee")
@@ -37,11 +37,6 @@ class AccountError(EnclaveError):
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def token_hash(token: str) -> str:
@@ -173,7 +168,7 @@ def open_session(session: Session, user: User, hours: int) -> tuple[str, Browser
 
 def resolve_session(session: Session, token: str) -> BrowserSession | None:
     browser = session.get(BrowserSession, token_hash(token))
-    if browser is None or _aware(browser.expires_at) < now():
+    if browser is None or as_utc(browser.expires_at) < now():
         return None
     return browser
 

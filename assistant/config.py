@@ -110,6 +110,15 @@ class Settings(BaseSettings):
         description="Chunks scoring more than this below the best one are left out of the prompt.",
     )
 
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key that encrypts connector secrets at rest; default: DATA_DIR/secret.key, "
+        "created on first use (mode 0600). Set it when several services share one database.",
+    )
+    sync_interval_minutes: int = Field(
+        15, ge=1, description="Default schedule of a new connector: minutes between syncs."
+    )
+
     # Server
     host: str = Field("127.0.0.1", description="Address `enclave serve` listens on (0.0.0.0 for the whole network).")
     port: int = Field(8000, ge=1, le=65535, description="Port `enclave serve` listens on.")

@@ -12,7 +12,10 @@ connector yields, in order:
   last checkpoint and nothing is lost or indexed twice.
 
 A source without a deletion feed also implements ``IdListing``: the engine
-compares the ids it lists with what is indexed and removes the difference.
+compares the ids it lists with what is indexed and removes the difference
+(after every sync, or only after full loads for sources whose change feed
+reports deletions: ``reports_deletions``). A source that can fetch given items
+again implements ``Refetchable``, so items that failed are retried next sync.
 """
 
 from __future__ import annotations
@@ -72,9 +75,14 @@ class Connector(ABC):
     type: ClassVar[str]  # "sharepoint", as stored and as typed in `enclave connectors add TYPE`
     label: ClassVar[str]  # "SharePoint", as shown to people
     Config: ClassVar[type[ConnectorConfig]]
+    # True when load() yields Deleted for removed items, so ids need listing only after full loads.
+    reports_deletions: ClassVar[bool] = False
 
     def __init__(self, config: ConnectorConfig):
         self.config = config
+
+    def close(self) -> None:
+        """Release connections; called after every sync or test."""
 
     @abstractmethod
     def test_connection(self) -> str:
@@ -91,6 +99,14 @@ class IdListing(ABC):
     @abstractmethod
     def list_ids(self) -> Iterator[str]:
         """The external ids of every item the source has now."""
+
+
+class Refetchable(ABC):
+    """A source that can fetch given items again (to retry the ones that failed)."""
+
+    @abstractmethod
+    def fetch(self, external_ids: list[str]) -> Iterator[SyncEvent]:
+        """A SourceDocument, Deleted or ItemFailure for each id."""
 
 
 class Watchable(ABC):

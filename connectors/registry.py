@@ -21,10 +21,5 @@ def connector_class(type_name: str) -> type[Connector]:
     return types[type_name]
 
 
-def build(type_name: str, config: dict) -> Connector:
-    cls = connector_class(type_name)
-    return cls(cls.Config.model_validate(config))
-
-
-def parse_config(type_name: str, config: dict) -> ConnectorConfig:
-    return connector_class(type_name).Config.model_validate(config)
+def build(type_name: str, config: ConnectorConfig) -> Connector:
+    return connector_class(type_name)(config)

@@ -15,7 +15,9 @@ from assistant.llm import GenerationCancelled
 from assistant.runtime import Runtime
 
 from .answering import Answering
-from .api.routes import ask, auth, conversations, documents, health, openai, users
+from connectors.scheduler import Scheduler
+
+from .api.routes import ask, auth, connectors, conversations, documents, health, openai, users
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue, QueueFull
@@ -34,7 +36,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         if password_file:
             log.warning("Created admin %s; its one-time password is in %s", settings.admin_email, password_file)
         _load_model_in_background(app, runtime)
+        scheduler = Scheduler(runtime)
+        app.state.scheduler = scheduler
+        scheduler.start()
         yield
+        scheduler.stop()
 
     app = FastAPI(
         title="Enclave",
@@ -48,7 +54,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.model_status = "loading"
     app.state.answering = Answering(runtime.assistant, FairQueue(settings.queue_size), metrics)
 
-    for module in (auth, ask, conversations, documents, users, openai, health):
+    for module in (auth, ask, conversations, documents, users, connectors, openai, health):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict: JSON, list: JSON, datetime: DateTime(timezone=True)}
 
@@ -150,3 +155,49 @@ class Feedback(Base):
     rating: Mapped[str] = mapped_column(String(8))  # "up" or "down"
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConnectorRecord(Base):
+    """A configured source. Its secrets are sealed in ``config``; ``checkpoint`` is where its next sync resumes."""
+
+    __tablename__ = "connectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    config: Mapped[dict] = mapped_column(default=dict)
+    schedule_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    paused: Mapped[bool] = mapped_column(default=False)
+    checkpoint: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sync_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Who is syncing it now, and until when the claim holds without renewal.
+    sync_owner: Mapped[str | None] = mapped_column(String(255))
+    sync_lease_until: Mapped[datetime | None]
+
+    @property
+    def source_id(self) -> str:
+        return f"connector-{self.id}"
+
+
+class SyncRun(Base):
+    """One sync of a connector: live progress while it runs, the outcome and a log after."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, succeeded, failed, deferred
+    full: Mapped[bool] = mapped_column(default=False)
+    phase: Mapped[str] = mapped_column(String(64), default="starting")
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    indexed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    log: Mapped[list] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ class SalesforceConnector(Connector, IdListing):
     type = "salesforce"
     label = "Salesforce"
     Config = SalesforceConfig
+    reports_deletions = True
     config: SalesforceConfig
 
     def test_connection(self) -> str:

@@ -232,3 +232,90 @@ class ApiKeyOut(BaseModel):
 
 class CreatedApiKey(ApiKeyOut):
     key: str = Field(description="The key, shown this once. Send it as Authorization: Bearer <key>.")
+
+
+# Connectors
+
+
+class ConnectorType(BaseModel):
+    type: str
+    label: str
+    schema_: dict = Field(alias="schema", description="The config's JSON schema: fields, types, defaults and help.")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ConnectorCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"type": "local", "name": "Policies share", "config": {"path": "/srv/shared/policies"}}]
+        },
+    )
+
+    type: str = Field(description="local, sharepoint or salesforce (see GET /api/v1/connectors/types).")
+    name: str = Field(min_length=1, max_length=255)
+    config: dict = Field(description="The source's settings; see its schema.")
+    schedule_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60, description="Minutes between syncs (default 15).")
+
+
+class ConnectorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    config: dict | None = Field(None, description="Changed settings; a secret sent as ******** (or left out) is kept.")
+    schedule_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)
+    paused: bool | None = None
+
+
+class ConnectorTest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    config: dict
+
+
+class TestOutcome(BaseModel):
+    ok: bool
+    message: str = Field(description="What worked, or what to fix, in words for an admin.")
+
+
+class SyncProgress(BaseModel):
+    phase: str
+    seen: int
+    indexed: int
+    unchanged: int
+    failed: int
+    deleted: int
+
+
+class ConnectorOut(BaseModel):
+    id: int
+    name: str
+    type: str
+    label: str
+    config: dict = Field(description="Settings, with secrets shown as ********.")
+    schedule_minutes: int
+    paused: bool
+    state: Literal["idle", "syncing", "error", "paused"]
+    progress: SyncProgress | None = Field(description="Counts of the latest (or current) sync.")
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    last_error: str | None
+    documents: int
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full: bool = Field(False, description="Load everything again instead of only changes.")
+
+
+class SyncRunOut(SyncProgress):
+    id: int
+    status: Literal["running", "succeeded", "failed", "deferred"]
+    full: bool
+    error: str | None
+    log: list[str]
+    started_at: datetime
+    finished_at: datetime | None

@@ -1,0 +1,148 @@
+"""enclave connectors add | list | test | remove, and enclave sync"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.errors import ConfigurationError
+
+from .common import err, out, runtime
+
+app = typer.Typer(help="Connect SharePoint, Salesforce and local folders.", no_args_is_help=True)
+
+
+def _service():
+    from connectors import service
+
+    return service
+
+
+def _checked(action):
+    from connectors.service import ConnectorProblem
+
+    try:
+        return action()
+    except ConnectorProblem as problem:
+        raise ConfigurationError(str(problem)) from problem
+
+
+@app.command("add")
+def add(
+    type_name: str = typer.Argument(..., metavar="TYPE", help="local, sharepoint or salesforce."),
+    name: str = typer.Option(..., "--name", help="A name to refer to it by."),
+    config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="JSON file with the source's settings."),
+    schedule: int | None = typer.Option(None, "--schedule", min=1, help="Minutes between syncs (default 15)."),
+) -> None:
+    """Add a connector from a JSON settings file; the server syncs it within seconds.
+
+    Example: enclave connectors add sharepoint --name Engineering --config sharepoint.json
+    """
+    try:
+        settings = json.loads(config.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"{config} is not valid JSON: {error}") from error
+    record = _checked(lambda: _service().create(runtime(), type_name, name, settings, schedule))
+    out.print(f"Added connector {record.name} ({record.type}). Check it with `enclave connectors test {record.name}`.")
+
+
+@app.command("list")
+def list_connectors() -> None:
+    """List connectors with their state, documents and last sync.
+
+    Example: enclave connectors list
+    """
+    from sqlalchemy import select
+
+    from assistant.db.models import ConnectorRecord
+
+    service = _service()
+    rt = runtime()
+    table = Table("name", "type", "state", "documents", "last sync", "next sync", "last error")
+    with rt.sessions() as session:
+        for record in session.scalars(select(ConnectorRecord).order_by(ConnectorRecord.name)):
+            about = service.describe(session, record)
+            table.add_row(
+                record.name, record.type, about["state"], str(about["documents"]),
+                f"{record.last_sync_at:%Y-%m-%d %H:%M}" if record.last_sync_at else "never",
+                f"{about['next_sync_at']:%Y-%m-%d %H:%M}" if about["next_sync_at"] else "-",
+                record.last_error or "",
+            )
+    out.print(table)
+
+
+@app.command("test")
+def test(name: str = typer.Argument(..., help="The connector's name.")) -> None:
+    """Check a connector's credentials and reach (exit 1 when it fails).
+
+    Example: enclave connectors test Engineering
+    """
+    service = _service()
+    rt = runtime()
+    with rt.sessions() as session:
+        record = _checked(lambda: service.find(session, name))
+        result = service.try_connection(record.type, service.unsealed(rt, record))
+    if not result.ok:
+        err.print(f"[red]Failed:[/red] {result.message}")
+        raise typer.Exit(1)
+    out.print(f"OK: {result.message}")
+
+
+@app.command("remove")
+def remove(
+    name: str = typer.Argument(..., help="The connector's name."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a connector and every document it indexed.
+
+    Example: enclave connectors remove "Old share" --yes
+    """
+    service = _service()
+    rt = runtime(writes=True)
+    with rt.sessions() as session:
+        record = _checked(lambda: service.find(session, name))
+    if not yes:
+        typer.confirm(f"Delete {name} and its {service.document_count(session, record)} document(s)?", abort=True)
+    removed = service.remove(rt, record.id)
+    out.print(f"Removed {name} and {removed} document(s).")
+
+
+def sync(
+    name: str = typer.Argument(..., help="The connector's name."),
+    full: bool = typer.Option(False, "--full", help="Load everything again instead of only changes."),
+) -> None:
+    """Run a connector's sync now, in the foreground (exit 1 when it or any item failed).
+
+    Example: enclave sync Engineering --full
+    """
+    from connectors.service import find
+    from connectors.sync import SyncAlreadyRunning, SyncEngine
+
+    rt = runtime(writes=True)
+    with rt.sessions() as session:
+        record = _checked(lambda: find(session, name))
+    engine = SyncEngine(rt)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("starting")
+
+        def show(p) -> None:
+            bar.update(task, description=f"{p.phase}: {p.seen} seen, {p.indexed} indexed, "
+                                         f"{p.unchanged} unchanged, {p.failed} failed, {p.deleted} deleted")
+
+        try:
+            run = engine.sync(record.id, full=full, on_progress=show)
+        except SyncAlreadyRunning as busy:
+            raise ConfigurationError(str(busy)) from busy
+    out.print(f"Sync {run.status}: {run.seen} seen, {run.indexed} indexed, {run.unchanged} unchanged, "
+              f"{run.failed} failed, {run.deleted} deleted.")
+    for line in run.log:
+        if " failed: " in line:
+            out.print(f"  {line}")
+    if run.error:
+        err.print(f"[red]{run.error}[/red]")
+    if run.status != "succeeded" or run.failed:
+        raise typer.Exit(1)

@@ -1,0 +1,172 @@
+"""Managing connectors: what the admin API and the CLI both do, with the same rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
+
+from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun
+from assistant.runtime import Runtime
+from assistant.secrets import SecretBox
+from connectors.configs import masked, seal, unseal, updated
+from connectors.interfaces import ConnectorConfig, ConnectorError
+from connectors.registry import build, connector_class, connector_types
+
+
+class ConnectorProblem(Exception):
+    """A request about connectors that cannot be done; the message is for the admin."""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    message: str
+
+
+def readable(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors())
+
+
+def validated(type_name: str, config: dict):
+    try:
+        return connector_class(type_name).Config.model_validate(config)
+    except KeyError as error:
+        raise ConnectorProblem(str(error.args[0])) from error
+    except ValidationError as error:
+        raise ConnectorProblem(readable(error)) from error
+
+
+def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult:
+    """Try a configuration for real: sign in, reach the source. Never raises."""
+    try:
+        parsed = config if isinstance(config, ConnectorConfig) else validated(type_name, config)
+        connector = build(type_name, parsed)
+    except ConnectorProblem as problem:
+        return TestResult(False, str(problem))
+    try:
+        return TestResult(True, connector.test_connection())
+    except ConnectorError as error:
+        return TestResult(False, str(error))
+    except Exception as error:  # anything else still deserves an answer, not a 500
+        return TestResult(False, f"unexpected error: {type(error).__name__}: {error}")
+    finally:
+        connector.close()
+
+
+def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_minutes: int | None = None) -> ConnectorRecord:
+    name = name.strip()
+    if not name:
+        raise ConnectorProblem("a connector needs a name")
+    parsed = validated(type_name, config)
+    with runtime.sessions() as session:
+        if session.scalar(select(ConnectorRecord).where(ConnectorRecord.name == name)):
+            raise ConnectorProblem(f"a connector named {name!r} already exists")
+        record = ConnectorRecord(
+            name=name,
+            type=type_name,
+            config=seal(parsed, SecretBox(runtime.settings)),
+            schedule_minutes=schedule_minutes or runtime.settings.sync_interval_minutes,
+        )
+        session.add(record)
+        session.commit()
+        return record
+
+
+def change(runtime: Runtime, connector_id: int, **changes) -> ConnectorRecord:
+    with runtime.sessions() as session:
+        record = get(session, connector_id)
+        if changes.get("config") is not None:
+            try:
+                config = updated(record.type, record.config, changes["config"], SecretBox(runtime.settings))
+            except ValidationError as error:
+                raise ConnectorProblem(readable(error)) from error
+            record.config = seal(config, SecretBox(runtime.settings))
+        if changes.get("name"):
+            record.name = changes["name"].strip()
+        if changes.get("schedule_minutes"):
+            record.schedule_minutes = changes["schedule_minutes"]
+        if changes.get("paused") is not None:
+            record.paused = changes["paused"]
+        session.commit()
+        return record
+
+
+def remove(runtime: Runtime, connector_id: int) -> int:
+    """Delete a connector and everything it indexed; returns how many documents went."""
+    with runtime.sessions() as session:
+        record = get(session, connector_id)
+        source = record.source_id
+        ids = list(session.scalars(select(Document.id).where(Document.source == source)))
+    removed = runtime.indexer.remove_documents(ids)
+    with runtime.sessions() as session:
+        session.execute(delete(IngestFailure).where(IngestFailure.source == source))
+        session.delete(get(session, connector_id))
+        session.commit()
+    return removed
+
+
+def unsealed(runtime: Runtime, record: ConnectorRecord) -> ConnectorConfig:
+    """The stored config with its secrets decrypted."""
+    return unseal(record.type, record.config, SecretBox(runtime.settings))
+
+
+def get(session, connector_id: int) -> ConnectorRecord:
+    record = session.get(ConnectorRecord, connector_id)
+    if record is None:
+        raise ConnectorProblem("connector not found")
+    return record
+
+
+def find(session, name: str) -> ConnectorRecord:
+    record = session.scalar(select(ConnectorRecord).where(ConnectorRecord.name == name))
+    if record is None:
+        raise ConnectorProblem(f"no connector named {name!r}; see `enclave connectors list`")
+    return record
+
+
+def latest_run(session, connector_id: int) -> SyncRun | None:
+    return session.scalar(
+        select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()).limit(1)
+    )
+
+
+def state(record: ConnectorRecord, run: SyncRun | None) -> str:
+    if run is not None and run.status == "running":
+        return "syncing"
+    if record.paused:
+        return "paused"
+    return "error" if record.last_error else "idle"
+
+
+def document_count(session, record: ConnectorRecord) -> int:
+    return session.scalar(select(func.count()).select_from(Document).where(Document.source == record.source_id))
+
+
+def describe(session, record: ConnectorRecord) -> dict:
+    run = latest_run(session, record.id)
+    progress = None
+    if run is not None:
+        progress = {f: getattr(run, f) for f in ("phase", "seen", "indexed", "unchanged", "failed", "deleted")}
+    return {
+        "id": record.id,
+        "name": record.name,
+        "type": record.type,
+        "label": connector_class(record.type).label,
+        "config": masked(record.type, record.config),
+        "schedule_minutes": record.schedule_minutes,
+        "paused": record.paused,
+        "state": state(record, run),
+        "progress": progress,
+        "last_sync_at": record.last_sync_at,
+        "next_sync_at": None if record.paused else record.next_sync_at,
+        "last_error": record.last_error,
+        "documents": document_count(session, record),
+    }
+
+
+def types() -> list[dict]:
+    return [
+        {"type": t, "label": c.label, "schema": c.Config.model_json_schema()} for t, c in connector_types().items()
+    ]

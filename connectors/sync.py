@@ -1,0 +1,283 @@
+"""The sync engine: runs a connector, indexes what it yields, keeps the checkpoint and the run's record.
+
+A sync claims its connector first (never two syncs of one connector at once,
+across threads and processes), then loads from the stored checkpoint. Items
+are indexed as they arrive; a Checkpoint is saved only when everything before
+it is indexed, so a crash or kill resumes from it with nothing lost and nothing
+indexed twice. One item failing is recorded with its reason and retried next
+time; it never stops the rest. Progress and a log are kept in the run's row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun, utcnow
+from assistant.runtime import Runtime
+from assistant.secrets import SecretBox
+from connectors.configs import unseal
+from connectors.interfaces import (
+    Checkpoint,
+    CheckpointExpired,
+    Connector,
+    ConnectorError,
+    Deleted,
+    IdListing,
+    Refetchable,
+    SourceBusy,
+    SyncEvent,
+)
+from connectors.models import ItemFailure, SourceDocument
+from connectors.registry import build
+from ingest.index import Source
+
+log = logging.getLogger("enclave.sync")
+
+LEASE = timedelta(minutes=5)
+FLUSH_SECONDS = 0.5
+MAX_LOG_LINES = 500
+
+
+class SyncAlreadyRunning(Exception):
+    pass
+
+
+@dataclass
+class Progress:
+    phase: str = "starting"
+    seen: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    deleted: int = 0
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    host, pid, _ = owner.split(":")
+    if host != socket.gethostname():
+        return False  # another machine's claim: trust its lease
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def source_of(record: ConnectorRecord) -> Source:
+    return Source(id=record.source_id, type=record.type)
+
+
+class RunRecorder:
+    """Keeps the SyncRun row up to date: counts and phase (written at most twice a second) and a log."""
+
+    def __init__(self, runtime: Runtime, run_id: int, on_progress: Callable[[Progress], None] | None):
+        self.runtime = runtime
+        self.run_id = run_id
+        self.progress = Progress()
+        self.lines: list[str] = []
+        self.attempted: set[str] = set()  # external ids this run has tried to index
+        self.on_progress = on_progress
+        self._flushed = 0.0
+
+    def count(self, field: str, amount: int = 1) -> None:
+        setattr(self.progress, field, getattr(self.progress, field) + amount)
+        self.flush()
+
+    def phase(self, phase: str) -> None:
+        self.progress.phase = phase
+        self.note(phase)
+        self.flush(force=True)
+
+    def note(self, line: str) -> None:
+        log.info("run %s: %s", self.run_id, line)
+        self.lines.append(f"{utcnow():%H:%M:%S} {line}")
+        del self.lines[:-MAX_LOG_LINES]
+
+    def flush(self, force: bool = False, **final) -> None:
+        if self.on_progress:
+            self.on_progress(self.progress)
+        if not force and time.monotonic() - self._flushed < FLUSH_SECONDS:
+            return
+        with self.runtime.sessions() as session:
+            run = session.get(SyncRun, self.run_id)
+            for field, value in vars(self.progress).items():
+                setattr(run, field, value)
+            run.log = list(self.lines)
+            for field, value in final.items():
+                setattr(run, field, value)
+            session.commit()
+        self._flushed = time.monotonic()
+
+
+class SyncEngine:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.box = SecretBox(runtime.settings)
+
+    def connector(self, record: ConnectorRecord) -> Connector:
+        return build(record.type, unseal(record.type, record.config, self.box))
+
+    def sync(self, connector_id: int, full: bool = False, on_progress: Callable[[Progress], None] | None = None) -> SyncRun:
+        """Run one sync to its end; returns the finished run. Raises SyncAlreadyRunning if one is under way."""
+        owner = _owner()
+        run_id = self._claim(connector_id, owner, full)
+        recorder = RunRecorder(self.runtime, run_id, on_progress)
+        status, error = "succeeded", None
+        connector: Connector | None = None
+        try:
+            with self.runtime.sessions() as session:
+                record = session.get(ConnectorRecord, connector_id)
+                connector = self.connector(record)
+                checkpoint, source = (None if full else record.checkpoint), source_of(record)
+            self._run(connector, source, connector_id, checkpoint, recorder, owner)
+        except SourceBusy as busy:
+            status, error = "deferred", str(busy)
+        except ConnectorError as failure:
+            status, error = "failed", str(failure)
+        except Exception as failure:  # a bug or an unreadable config: the run fails visibly, the server lives on
+            log.exception("sync of connector %s failed", connector_id)
+            status, error = "failed", f"unexpected error: {type(failure).__name__}: {failure}"
+        finally:
+            if connector:
+                connector.close()
+        if error:
+            recorder.note(f"{status}: {error}")
+        recorder.phase("done" if status == "succeeded" else status)
+        recorder.flush(force=True, status=status, error=error, finished_at=utcnow())
+        return self._release(connector_id, owner, run_id, status, error)
+
+    def _run(self, connector, source, connector_id, checkpoint, recorder: RunRecorder, owner: str) -> None:
+        earlier_failures = self._failures(source)
+        full = checkpoint is None
+        recorder.phase("loading everything" if full else "loading changes")
+        try:
+            self._load(connector, source, connector_id, checkpoint, recorder, owner)
+        except CheckpointExpired as expired:
+            recorder.note(f"the checkpoint expired ({expired}); loading everything again")
+            self._save_checkpoint(connector_id, None, owner)
+            full = True
+            recorder.phase("loading everything")
+            self._load(connector, source, connector_id, None, recorder, owner)
+        if isinstance(connector, IdListing) and (full or not connector.reports_deletions):
+            recorder.phase("finding deleted items")
+            self._prune(connector, source, recorder)
+        retry = sorted(earlier_failures - recorder.attempted)
+        if retry and isinstance(connector, Refetchable):
+            recorder.phase(f"retrying {len(retry)} earlier failure(s)")
+            for event in connector.fetch(retry):
+                if not isinstance(event, Checkpoint):
+                    self._apply(source, event, recorder)
+
+    def _load(self, connector, source, connector_id, checkpoint, recorder, owner) -> None:
+        for event in connector.load(checkpoint):
+            if isinstance(event, Checkpoint):
+                self._save_checkpoint(connector_id, event.state, owner)
+                recorder.flush()
+            else:
+                self._apply(source, event, recorder)
+
+    def _apply(self, source: Source, event: SyncEvent, recorder: RunRecorder) -> None:
+        indexer = self.runtime.indexer
+        if isinstance(event, Deleted):
+            recorder.count("deleted", indexer.remove(source, [event.external_id]))
+            return
+        recorder.count("seen")
+        recorder.attempted.add(event.external_id)
+        if isinstance(event, ItemFailure):
+            self._fail(source, event.external_id, event.title, event.reason, recorder)
+            return
+        try:
+            result = indexer.index(source, event)
+        except ConnectorError:
+            raise  # the source itself is failing (busy, logged out): stop, resume next time
+        except Exception as error:  # this one item: record it, retry it next sync, go on
+            self._fail(source, event.external_id, event.title, _reason(error), recorder)
+            return
+        recorder.count("unchanged" if result.outcome == "unchanged" else "indexed")
+
+    def _fail(self, source: Source, external_id: str, title: str, reason: str, recorder: RunRecorder) -> None:
+        self.runtime.indexer.record_failure(source, external_id, title, reason)
+        recorder.note(f"failed: {title}: {reason}")
+        recorder.count("failed")
+
+    def _prune(self, connector: IdListing, source: Source, recorder: RunRecorder) -> None:
+        present = set(connector.list_ids())
+        with self.runtime.sessions() as session:
+            indexed = set(session.scalars(select(Document.external_id).where(Document.source == source.id)))
+        gone = sorted((indexed | self._failures(source)) - present)
+        if gone:
+            recorder.count("deleted", self.runtime.indexer.remove(source, gone))
+            recorder.note(f"removed {len(gone)} item(s) no longer in the source")
+
+    def _failures(self, source: Source) -> set[str]:
+        with self.runtime.sessions() as session:
+            return set(session.scalars(select(IngestFailure.external_id).where(IngestFailure.source == source.id)))
+
+    def _claim(self, connector_id: int, owner: str, full: bool) -> int:
+        now = utcnow()
+        with self.runtime.sessions() as session:
+            record = session.get(ConnectorRecord, connector_id)
+            if record is None:
+                raise KeyError(f"no connector {connector_id}")
+            free = (ConnectorRecord.sync_owner.is_(None)) | (ConnectorRecord.sync_lease_until < now)
+            if record.sync_owner and _owner_is_dead(record.sync_owner):
+                free = free | (ConnectorRecord.sync_owner == record.sync_owner)
+            claimed = session.execute(
+                update(ConnectorRecord)
+                .where(ConnectorRecord.id == connector_id, free)
+                .values(sync_owner=owner, sync_lease_until=now + LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                raise SyncAlreadyRunning(f"a sync of {record.name} is already running")
+            # A run left "running" by a process that died is over.
+            for stale in session.scalars(
+                select(SyncRun).where(SyncRun.connector_id == connector_id, SyncRun.status == "running")
+            ):
+                stale.status, stale.error, stale.finished_at = "failed", "interrupted: the process stopped", now
+            run = SyncRun(connector_id=connector_id, full=full, status="running")
+            session.add(run)
+            session.commit()
+            return run.id
+
+    def _save_checkpoint(self, connector_id: int, state: dict | None, owner: str) -> None:
+        with self.runtime.sessions() as session:
+            session.execute(
+                update(ConnectorRecord)
+                .where(ConnectorRecord.id == connector_id, ConnectorRecord.sync_owner == owner)
+                .values(checkpoint=state, sync_lease_until=utcnow() + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def _release(self, connector_id: int, owner: str, run_id: int, status: str, error: str | None) -> SyncRun:
+        now = utcnow()
+        with self.runtime.sessions() as session:
+            record = session.get(ConnectorRecord, connector_id)
+            if record is not None and record.sync_owner == owner:
+                record.sync_owner, record.sync_lease_until = None, None
+                record.last_sync_at = now
+                record.next_sync_at = now + timedelta(minutes=record.schedule_minutes)
+                record.last_error = error
+            session.commit()
+            return session.get(SyncRun, run_id)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    return text if isinstance(error, (OSError, ValueError)) and text else f"{type(error).__name__}: {text}"

@@ -1,0 +1,124 @@
+"""Admins connect sources, test them, sync them and watch their runs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from assistant.db.models import ConnectorRecord, SyncRun
+from connectors import service
+from connectors.service import ConnectorProblem
+
+from ..deps import AdminUser, DbSession, RuntimeDep
+from ..schemas import (
+    ConnectorCreate,
+    ConnectorOut,
+    ConnectorTest,
+    ConnectorType,
+    ConnectorUpdate,
+    Problem,
+    SyncRequest,
+    SyncRunOut,
+    TestOutcome,
+)
+
+router = APIRouter(prefix="/api/v1/connectors", tags=["connectors"])
+ERRORS = {400: {"model": Problem}, 404: {"model": Problem}}
+
+
+def _problem(error: ConnectorProblem) -> HTTPException:
+    return HTTPException(404 if str(error) == "connector not found" else 400, str(error))
+
+
+def _scheduler(request: Request):
+    return request.app.state.scheduler
+
+
+@router.get("/types", response_model=list[ConnectorType])
+def connector_types(_: AdminUser):
+    """The kinds of source Enclave can connect, with the fields each needs and help on each."""
+    return service.types()
+
+
+@router.get("", response_model=list[ConnectorOut])
+def list_connectors(_: AdminUser, db: DbSession):
+    """Every connector with its state, the latest sync's progress, and when it syncs next."""
+    return [service.describe(db, r) for r in db.scalars(select(ConnectorRecord).order_by(ConnectorRecord.name))]
+
+
+@router.post("", response_model=ConnectorOut, status_code=201, responses=ERRORS)
+def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+    """Connect a source. Its first sync starts at once."""
+    try:
+        record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes)
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+    _scheduler(request).request(record.id)
+    return service.describe(db, db.get(ConnectorRecord, record.id))
+
+
+@router.post("/test", response_model=TestOutcome)
+async def test_new_connector(body: ConnectorTest, _: AdminUser):
+    """Try settings before saving them: a real sign-in and a real call to the source."""
+    return await run_in_threadpool(service.try_connection, body.type, body.config)
+
+
+@router.get("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
+def get_connector(connector_id: int, _: AdminUser, db: DbSession):
+    try:
+        return service.describe(db, service.get(db, connector_id))
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+
+
+@router.patch("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
+def update_connector(connector_id: int, body: ConnectorUpdate, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+    """Rename, re-configure, re-schedule, pause or resume a connector."""
+    try:
+        service.change(runtime, connector_id, **body.model_dump(exclude_unset=True))
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+    return service.describe(db, db.get(ConnectorRecord, connector_id))
+
+
+@router.delete("/{connector_id}", status_code=204, responses=ERRORS)
+async def delete_connector(connector_id: int, _: AdminUser, runtime: RuntimeDep):
+    """Delete a connector and remove every document it indexed."""
+    try:
+        await run_in_threadpool(service.remove, runtime, connector_id)
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+
+
+@router.post("/{connector_id}/test", response_model=TestOutcome, responses=ERRORS)
+async def test_connector(connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+    """Check a saved connector's credentials and reach."""
+    try:
+        record = service.get(db, connector_id)
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+    config = service.unsealed(runtime, record)
+    return await run_in_threadpool(service.try_connection, record.type, config)
+
+
+@router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
+def sync_connector(connector_id: int, request: Request, _: AdminUser, db: DbSession, body: SyncRequest | None = None):
+    """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
+    try:
+        service.get(db, connector_id)
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+    _scheduler(request).request(connector_id, full=bool(body and body.full))
+    return {"queued": True}
+
+
+@router.get("/{connector_id}/runs", response_model=list[SyncRunOut], responses=ERRORS)
+def list_runs(connector_id: int, _: AdminUser, db: DbSession, limit: int = 20):
+    """The latest syncs, newest first, with their counts, error and log."""
+    try:
+        service.get(db, connector_id)
+    except ConnectorProblem as error:
+        raise _problem(error) from error
+    query = select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()).limit(min(limit, 100))
+    return db.scalars(query).all()
