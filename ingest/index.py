@@ -119,9 +119,13 @@ class Indexer:
         return IndexResult(outcome, doc_id, chunks)
 
     def remove(self, source: Source, external_ids: list[str]) -> int:
-        """Forget these items of a source; returns how many documents were removed."""
-        ids = [document_id(source.id, e) for e in external_ids]
-        return self.remove_documents(ids)
+        """Forget these items of a source, and their failures; returns how many documents were removed."""
+        with self.sessions() as session:
+            session.execute(
+                delete(IngestFailure).where(IngestFailure.source == source.id, IngestFailure.external_id.in_(external_ids))
+            )
+            session.commit()
+        return self.remove_documents([document_id(source.id, e) for e in external_ids])
 
     def remove_documents(self, document_ids: list[str]) -> int:
         if not document_ids:
