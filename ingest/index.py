@@ -150,7 +150,9 @@ class Indexer:
             if failure is None:
                 session.add(IngestFailure(source=source.id, external_id=external_id, title=title, reason=reason))
             else:
-                failure.reason, failure.title, failure.last_failed_at = reason, title, now
+                # A retry that failed before learning the item's name keeps the name already known.
+                failure.title = failure.title if title == external_id else title
+                failure.reason, failure.last_failed_at = reason, now
                 failure.attempts += 1
             session.commit()
 

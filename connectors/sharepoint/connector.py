@@ -14,7 +14,11 @@ Sites.Read.All and Files.Read.All) and reads Microsoft Graph:
   is not indexed is reported deleted;
 - who may read each file, from its permissions (see ``acl.py`` for the mapping);
 - the bytes only when the indexer asks (the eTag is the version), following
-  Graph's redirect to a pre-authenticated URL without the bearer token.
+  Graph's redirect to a pre-authenticated URL without the bearer token;
+- given items again (``fetch``, to retry earlier failures): each one's driveItem
+  (GET /drives/{drive}/items/{item}) becomes the same event a changes-only walk
+  would yield for it; an item Graph no longer has (404), one in a library no
+  longer configured, or one now of a type not indexed is reported deleted.
 
 Permission changes alone do not bump a file's eTag, and the change feed may not
 show them; a file's ACL is refreshed whenever it changes, and on a full load.
@@ -27,8 +31,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import PurePath
 
-from connectors.http import SourceSession
-from connectors.interfaces import Connector, Deleted, IdListing, SyncEvent
+from connectors.http import RETRYABLE, SourceSession
+from connectors.interfaces import Connector, Deleted, IdListing, Refetchable, SyncEvent
 from connectors.models import ItemFailure, SourceDocument
 from connectors.sharepoint import delta
 from connectors.sharepoint.acl import access_from
@@ -36,23 +40,29 @@ from connectors.sharepoint.auth import GraphTokens
 from connectors.sharepoint.config import SharePointConfig
 from connectors.sharepoint.errors import GraphError
 from connectors.sharepoint.graph import GraphClient
-from connectors.sharepoint.libraries import Library, list_libraries, resolve_site
+from connectors.sharepoint.libraries import Library, access_error, list_libraries, resolve_site
 from connectors.sharepoint.paths import FolderPaths
 
 LIST_IDS_FIELDS = "id,name,file,deleted"
+# What _events and _document read of a driveItem; outside delta, parentReference also carries the folder's path.
+ITEM_FIELDS = "id,name,file,folder,deleted,webUrl,eTag,cTag,lastModifiedDateTime,lastModifiedBy,parentReference"
 
 
-class SharePointConnector(Connector, IdListing):
+class SharePointConnector(Connector, IdListing, Refetchable):
     type = "sharepoint"
     label = "SharePoint"
     Config = SharePointConfig
+    reports_deletions = True
     config: SharePointConfig
 
     def __init__(self, config: SharePointConfig):
         super().__init__(config)
-        session = SourceSession(config.ca_bundle)
-        self.graph = GraphClient(config.graph_url, session, GraphTokens(config, session))
+        self._session = SourceSession(config.ca_bundle)
+        self.graph = GraphClient(config.graph_url, self._session, GraphTokens(config, self._session))
         self._extensions = frozenset(config.include_extensions)
+
+    def close(self) -> None:
+        self._session.close()
 
     def test_connection(self) -> str:
         sites = [resolve_site(self.graph, url) for url in self.config.site_urls]
@@ -76,6 +86,37 @@ class SharePointConnector(Connector, IdListing):
             for page in delta.pages(self.graph, library, delta.first_link(library), {"$select": LIST_IDS_FIELDS}):
                 seen.update(_external_id(library, i) for i in page.items if "file" in i and self._wanted(i))
             yield from sorted(seen)
+
+    def fetch(self, external_ids: list[str]) -> Iterator[SyncEvent]:
+        libraries: dict[str, Library] | None = None  # looked up once, and only if there is something to fetch
+        paths: dict[str, FolderPaths] = {}
+        for external_id in external_ids:
+            drive_id, _, item_id = external_id.partition(":")
+            if not (drive_id and item_id):
+                yield ItemFailure(external_id, external_id, "not a SharePoint item id (expected 'drive id:item id')")
+                continue
+            if libraries is None:
+                libraries = {library.id: library for library in self._libraries()}
+            library = libraries.get(drive_id)
+            if library is None:  # its library or site is gone, or no longer among those configured
+                yield Deleted(external_id)
+                continue
+            yield self._refetch(library, item_id, paths.setdefault(library.id, FolderPaths(self.graph, library.id)))
+
+    def _refetch(self, library: Library, item_id: str, paths: FolderPaths) -> SyncEvent:
+        external_id = f"{library.id}:{item_id}"
+        try:
+            item = self.graph.get(f"drives/{library.id}/items/{item_id}", {"$select": ITEM_FIELDS})
+        except GraphError as error:
+            if error.status == 404:  # itemNotFound: deleted, or in the recycle bin
+                return Deleted(external_id)
+            if error.status in (401, 403):  # the app's access, not this item: stop, as a walk would
+                raise access_error(library.describe(), error) from error
+            if error.status in RETRYABLE:  # still throttled after the session's retries
+                raise
+            return ItemFailure(external_id, external_id, f"could not read it from {library.describe()}: {error}")
+        # What a changes-only walk would yield; anything that yields nothing there (a folder) is not indexed either.
+        return next(self._events(library, item, paths, changes_only=True), Deleted(external_id))
 
     def _libraries(self) -> Iterator[Library]:
         for url in self.config.site_urls:

@@ -1,4 +1,5 @@
-"""Where a file sits inside its library. Delta leaves out ``parentReference.path``, so folders are tracked by id."""
+"""Where a file sits inside its library. Delta leaves out ``parentReference.path``, so folders are tracked by id
+(an item read on its own carries the path, which is used when given)."""
 
 from __future__ import annotations
 
@@ -25,15 +26,23 @@ class FolderPaths:
             self._paths.pop(folder["id"], None)  # look it up when a file in it needs it
 
     def of(self, item: dict) -> str:
-        parent = (item.get("parentReference") or {}).get("id")
+        reference = item.get("parentReference") or {}
+        parent = reference.get("id")
+        if parent and parent not in self._paths and "path" in reference:  # an item read outside delta says where it is
+            self._paths[parent] = _path_in(reference)
         return _join(self._folder(parent), item["name"]) if parent else item["name"]
 
     def _folder(self, folder_id: str) -> str:
         if folder_id not in self._paths:
             folder = self._graph.get(f"drives/{self._drive_id}/items/{folder_id}", {"$select": "id,name,root,parentReference"})
-            above = unquote((folder.get("parentReference") or {}).get("path", "").partition("root:")[2])
+            above = _path_in(folder.get("parentReference") or {})
             self._paths[folder_id] = "" if "root" in folder else _join(above, folder["name"])
         return self._paths[folder_id]
+
+
+def _path_in(reference: dict) -> str:
+    """The folder a parentReference points to, inside its library: "/drives/{id}/root:/Specs/2024" is "Specs/2024"."""
+    return unquote(reference.get("path", "").partition("root:")[2]).strip("/")
 
 
 def _join(folder: str, name: str) -> str:

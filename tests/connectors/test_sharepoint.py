@@ -6,12 +6,14 @@ renamed to a skipped type), resuming an interrupted walk, an expired deltaLink
 (410), throttling (429 Retry-After), a revoked token, a file gone mid-walk, a
 failed download, the admin-facing sign-in, permission and site errors, lazy
 downloads that never carry the bearer token, the token never leaving for another
-host, include_extensions, list_ids, and the connector's CA bundle winning over
-REQUESTS_CA_BUNDLE.
+host, include_extensions, list_ids, fetching given items again (as load yields
+them, deleted, failing, or stopping the run when Graph refuses the app), and the
+connector's CA bundle winning over REQUESTS_CA_BUNDLE.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -359,6 +361,86 @@ def test_list_ids_lists_the_files_present(connect, tenant):
 
     expected = {f"{d.id}:{i.id}" for d, i in tenant.files() if not i.name.endswith(".png")}
     assert listed == expected and len(listed) == 6
+
+
+def without_content(document: SourceDocument) -> SourceDocument:
+    return dataclasses.replace(document, content=b"")
+
+
+def test_fetch_yields_what_load_yields(connect, emulator):
+    loaded = documents(sync(connect()))
+    paths = ["Specs/design.docx", "Specs/2024/roadmap.md", "notes.txt", "Deals/acme.txt"]
+    ids = [loaded[path].external_id for path in paths]
+    emulator.requests.clear()
+
+    fetched = list(connect().fetch(ids))  # a new connector: nothing learnt from a walk
+
+    assert [event.external_id for event in fetched] == ids
+    assert all(isinstance(event, SourceDocument) for event in fetched)
+    assert not emulator.requests_to("/root/delta") and not emulator.requests_to("/content")  # no walk, content lazy
+    assert len(emulator.requests_to("/items/")) == 2 * len(ids)  # each item and its permissions; its folder's path comes with it
+    for path, document in zip(paths, fetched, strict=True):
+        expected = loaded[path]
+        assert (document.title, document.uri, document.version) == (expected.title, expected.uri, expected.version)
+        assert document.access == expected.access
+        assert document.metadata["path"] == path
+        assert without_content(document) == without_content(expected)  # every other field too
+        assert document.fetch() == expected.fetch()
+
+
+def test_fetch_of_a_deleted_item_is_deleted(connect, tenant):
+    drive = tenant.sites[0].drives[0]
+    notes = external_id(tenant, "notes.txt")
+    drive.delete(drive.file("notes.txt"))
+
+    assert list(connect().fetch([notes])) == [Deleted(notes)]
+
+
+def test_fetch_yields_one_event_per_id_in_order(connect, tenant, emulator):
+    documents_drive, sales_drive = tenant.sites[0].drives[0], tenant.sites[1].drives[0]
+    design, pipeline, roadmap, notes, globex, diagram = (
+        external_id(tenant, path)
+        for path in ("Specs/design.docx", "pipeline.csv", "Specs/2024/roadmap.md", "notes.txt", "Deals/globex.txt", "diagram.png")
+    )
+    documents_drive.delete(documents_drive.file("roadmap.md"))
+    documents_drive.rename(documents_drive.file("notes.txt"), "notes.bin")
+    tenant.fail_item(sales_drive.file("globex.txt"))
+    never_was = f"{documents_drive.id}:01NOSUCHITEM"
+    other_library = "b!a-library-not-configured:01ABCDEF"
+    folder = f"{documents_drive.id}:{documents_drive.folder_at('Specs').id}"
+    ids = [design, roadmap, notes, globex, "not-an-id", never_was, pipeline, diagram, other_library, folder]
+
+    events = list(connect().fetch(ids))
+
+    assert [event.external_id for event in events] == ids
+    assert [type(event).__name__ for event in events] == [
+        "SourceDocument", "Deleted", "Deleted", "ItemFailure", "ItemFailure", "Deleted", "SourceDocument", "Deleted", "Deleted", "Deleted",
+    ]
+    assert events[3].reason.startswith(
+        f"could not read it from library 'Documents' of {SALES}: Microsoft Graph answered HTTP 500 generalException"
+    )
+    assert "not a SharePoint item id" in events[4].reason
+    assert events[6].metadata["site_url"] == SALES
+    emulator.requests.clear()
+    assert list(connect().fetch([])) == [] and not emulator.requests
+
+
+def test_fetch_stops_when_graph_refuses_the_app(connect, tenant):
+    fetched = connect().fetch([external_id(tenant, "notes.txt"), external_id(tenant, "pipeline.csv")])
+    assert isinstance(next(fetched), SourceDocument)
+    tenant.apps[CLIENT_ID].roles = frozenset()  # admin consent revoked mid-run
+
+    with pytest.raises(ConnectorError, match=f"SharePoint refused access to library 'Documents' of {SALES} \\(HTTP 403"):
+        next(fetched)
+
+
+def test_fetch_stops_when_graph_keeps_throttling(connect, tenant):
+    fetched = connect().fetch([external_id(tenant, "notes.txt"), external_id(tenant, "pipeline.csv")])
+    assert isinstance(next(fetched), SourceDocument)
+    tenant.throttle(requests=100, retry_after_s=0)  # more than the session retries
+
+    with pytest.raises(ConnectorError, match="HTTP 429 activityLimitReached"):
+        next(fetched)
 
 
 def test_the_connectors_ca_bundle_wins_over_requests_ca_bundle(connect, monkeypatch):

@@ -3,12 +3,14 @@
 Serve ``GraphEmulator().app`` with ``BackgroundServer`` over HTTPS: the same
 port is the sign-in host (``/{tenant}/...``, see ``identity.py``) and Graph
 (``/v1.0/...``, see ``files.py``). Shapes follow Microsoft's documentation:
-sites by path, drives, driveItem delta paged by ``@odata.nextLink`` and ending
-with an ``@odata.deltaLink``, the ``deleted`` facet, content as a 302 to a
-pre-authenticated URL on another host (``localhost``) that refuses a bearer
-token, permissions (users, groups, site groups, sharing links), and the error
-responses: 401 for a missing or revoked token, 403 without the Graph roles,
-410 ``resyncRequired`` for an expired delta link, 429 with ``Retry-After``.
+sites by path, drives, a driveItem by id (``$select`` honoured), driveItem
+delta paged by ``@odata.nextLink`` and ending with an ``@odata.deltaLink``, the
+``deleted`` facet, content as a 302 to a pre-authenticated URL on another host
+(``localhost``) that refuses a bearer token, permissions (users, groups, site
+groups, sharing links), and the error responses: 401 for a missing or revoked
+token, 403 without the Graph roles, 404 ``itemNotFound`` for an item that is
+gone, 410 ``resyncRequired`` for an expired delta link, 429 with
+``Retry-After``, 500 ``generalException`` for an item the tenant marks failing.
 
 Tests change the ``Tenant`` between syncs and flip its fault switches; every
 request is recorded in ``GraphEmulator.requests``.

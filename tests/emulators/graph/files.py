@@ -1,7 +1,9 @@
 """Microsoft Graph v1.0: sites by path, their drives, driveItems, delta, permissions and content.
 
 Every route needs a bearer token the tenant issued (401 otherwise), answers 429
-while the tenant is throttling, and 403 when the app lacks the Graph roles.
+while the tenant is throttling, and 403 when the app lacks the Graph roles. An
+item that is gone (or never was) answers 404 ``itemNotFound``; one the tenant
+marks failing answers 500 ``generalException``, whatever is asked of it.
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ def graph_routes(current: Callable[[], Tenant]) -> APIRouter:
         return _delta(current(), _drive(current(), drive_id, caller), token, request)
 
     @router.get("/v1.0/drives/{drive_id}/items/{item_id}")
-    def item(drive_id: str, item_id: str, caller: App = signed_in):
+    def item(drive_id: str, item_id: str, request: Request, caller: App = signed_in):
         drive = _drive(current(), drive_id, caller)
-        return item_json(drive, _live_item(drive, item_id), in_delta=False)
+        return selected(item_json(drive, _live_item(drive, item_id), in_delta=False), request.query_params.get("$select"))
 
     @router.get("/v1.0/drives/{drive_id}/items/{item_id}/permissions")
     def permissions(drive_id: str, item_id: str, request: Request, caller: App = signed_in):
@@ -102,6 +104,8 @@ def _live_item(drive: Drive, item_id: str) -> Item:
     item = drive.items.get(item_id)
     if item is None or item.deleted:
         not_found()
+    if item.id in drive.tenant.failing_items:
+        raise GraphFault(500, "generalException", "An unspecified error has occurred.")
     return item
 
 

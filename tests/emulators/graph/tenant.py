@@ -1,7 +1,7 @@
 """The emulated tenant: app registrations, sites, document libraries, files and their permissions.
 
 Tests build it, then change it between syncs (``modify``, ``rename``, ``delete``)
-and flip its fault switches (``expire_tokens``, ``expire_delta_tokens``, ``throttle``).
+and flip its fault switches (``expire_tokens``, ``expire_delta_tokens``, ``throttle``, ``fail_item``).
 Every change takes the next change number, which is what the delta feed pages by.
 """
 
@@ -210,6 +210,7 @@ class Tenant:
         self.retry_after_s = 1
         self.walks: dict[str, list[str]] = {}  # item ids of each delta enumeration under way
         self.download_grants: dict[str, tuple[str, str]] = {}  # tempauth -> (drive id, item id)
+        self.failing_items: set[str] = set()  # ids of items Graph answers 500 for
 
     def add_app(self, client_id: str, secret: str, roles=GRAPH_ROLES) -> App:
         self.apps[client_id] = App(client_id, secret, frozenset(roles))
@@ -236,6 +237,10 @@ class Tenant:
     def throttle(self, requests: int = 1, retry_after_s: int = 1) -> None:
         """Answer the next ``requests`` Graph calls with 429 and this Retry-After."""
         self.throttled_requests, self.retry_after_s = requests, retry_after_s
+
+    def fail_item(self, item: Item) -> None:
+        """Answer 500 generalException for this item (its metadata, permissions and content), as an outage would."""
+        self.failing_items.add(item.id)
 
     def site_at(self, hostname: str, path: str) -> Site | None:
         wanted = (hostname.lower(), "/" + path.strip("/").lower() if path.strip("/") else "")
