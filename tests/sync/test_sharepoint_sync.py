@@ -1,0 +1,203 @@
+"""SharePoint synced end to end: Graph emulator over HTTPS -> sync engine -> the real index.
+
+Permissions are checked where employees meet them: search, ask, the OpenAI
+endpoint and downloads, through a running Enclave server.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import openai
+import pytest
+from sqlalchemy import func, select
+
+from assistant.access import Viewer
+from assistant.db.models import ConnectorRecord, Document, SyncRun
+from connectors import service
+from connectors.sync import SyncEngine
+from tests.conftest import ENCLAVE, run_enclave
+from tests.server.conftest import make_person, start_server
+
+from .sharepoint_tenant import FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
+
+ALICE = Viewer("alice@contoso.com")
+BOB = Viewer("bob@contoso.com", frozenset({"platform team"}))
+CAROL = Viewer("carol@contoso.com")
+
+
+def titles(runtime, query: str, viewer: Viewer) -> list[str]:
+    return [h.origin.title for h in runtime.assistant.search(query, viewer, 10)]
+
+
+@pytest.fixture
+def runtime(make_runtime):
+    return make_runtime(with_llm=False)
+
+
+def test_full_sync_then_changes_and_deletions(runtime, sharepoint):
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
+    engine = SyncEngine(runtime)
+    first = engine.sync(record.id)
+    assert (first.status, first.indexed, first.failed) == ("succeeded", len(FILES), 0), first.log
+    with runtime.sessions() as session:
+        access = {d.title: d.access for d in session.scalars(select(Document).where(Document.source == record.source_id))}
+    assert access["membrane.md"] == {"public": False, "users": ["alice@contoso.com"], "groups": []}
+    assert set(access["releases.md"]["groups"]) == {PLATFORM_GROUP.lower(), "platform team"}
+    assert access["notes.md"]["public"] is True
+
+    drive = sharepoint.documents
+    drive.modify(drive.file("notes.md"), b"Company notes: the summer party moved to the Graz office.")
+    drive.delete(drive.file("membrane.md"))
+    second = engine.sync(record.id)
+    assert (second.status, second.indexed, second.unchanged, second.deleted) == ("succeeded", 1, 0, 1), second.log
+    hits = runtime.assistant.search("Where is the summer party?", Viewer.operator(), 1)
+    assert "Graz" in hits[0].text
+    assert "membrane.md" not in titles(runtime, "titanium membrane pressure sensor", Viewer.operator())
+
+
+def test_an_expired_change_feed_means_a_full_load_that_prunes(runtime, sharepoint):
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
+    engine = SyncEngine(runtime)
+    engine.sync(record.id)
+    drive = sharepoint.documents
+    drive.delete(drive.file("notes.md"))
+    sharepoint.tenant.expire_delta_tokens()
+    run = engine.sync(record.id)
+    assert run.status == "succeeded", run.log
+    assert any("expired" in line for line in run.log)
+    assert run.deleted == 1 and run.unchanged == len(FILES) - 1
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Document).where(Document.source == record.source_id)) == 3
+
+
+def test_throttling_and_expired_tokens_are_survived(runtime, sharepoint):
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
+    sharepoint.tenant.throttle(requests=2, retry_after_s=1)
+    engine = SyncEngine(runtime)
+    assert engine.sync(record.id).status == "succeeded"
+    sharepoint.tenant.expire_tokens()
+    drive = sharepoint.documents
+    drive.modify(drive.file("releases.md"), b"Platform releases now ship on Wednesdays.")
+    run = engine.sync(record.id)
+    assert (run.status, run.indexed) == ("succeeded", 1), run.log
+
+
+def test_a_wrong_secret_fails_the_connection_test_in_words_an_admin_understands(runtime, sharepoint):
+    result = service.try_connection("sharepoint", sharepoint.config(client_secret="not-the-secret"))
+    assert not result.ok
+    assert "client secret" in result.message and "Certificates & secrets" in result.message
+    assert service.try_connection("sharepoint", sharepoint.config()).ok
+
+
+def test_killing_a_sync_midway_and_syncing_again_indexes_everything_exactly_once(make_settings, runtime, sharepoint):
+    drive = sharepoint.documents
+    for n in range(60):
+        drive.add_file(f"bulk/report-{n:02}.md", f"Weekly report number {n}: output was {1000 + n} units.".encode())
+    expected = len(FILES) + 60
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
+    data_dir = runtime.settings.data_dir
+    environment = run_enclave_environment(data_dir)
+    syncing = subprocess.Popen([str(ENCLAVE), "sync", "Engineering"], env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        indexed = wait_for_progress(runtime, record.id, at_least=10)
+    finally:
+        syncing.send_signal(signal.SIGKILL)
+        syncing.wait()
+    assert 10 <= indexed < expected, "the sync must be killed midway"
+
+    rerun = run_enclave("sync", "Engineering", data_dir=data_dir)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    with runtime.sessions() as session:
+        documents = session.scalars(select(Document).where(Document.source == record.source_id)).all()
+        runs = session.scalars(select(SyncRun).where(SyncRun.connector_id == record.id).order_by(SyncRun.id)).all()
+    assert len(documents) == expected
+    assert [r.status for r in runs] == ["failed", "succeeded"] and "interrupted" in runs[0].error
+    # Each document's chunks are in the index exactly once.
+    store = runtime.store
+    assert store.count() == sum(d.chunk_count for d in documents)
+    assert store.document_ids(record.source_id) == {d.id for d in documents}
+
+
+def run_enclave_environment(data_dir) -> dict:
+    import os
+
+    from tests.conftest import MODELS_DIR, REPO
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ENCLAVE_")}
+    environment.update(ENCLAVE_DATA_DIR=str(data_dir), ENCLAVE_MODELS_DIR=str(MODELS_DIR),
+                       ENCLAVE_CONFIG=str(REPO / "tests" / "no-such-enclave.toml"))
+    return environment
+
+
+def wait_for_progress(runtime, connector_id: int, at_least: int) -> int:
+    """Poll the run's live progress until ``at_least`` items are indexed; the bound only stops a hang."""
+    for _ in range(6000):
+        with runtime.sessions() as session:
+            run = session.scalar(select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()))
+        if run is not None and run.indexed >= at_least:
+            return run.indexed
+        time.sleep(0.02)
+    raise AssertionError("the sync never got going")
+
+
+@pytest.mark.llm
+def test_people_outside_a_documents_acl_never_get_it(tmp_path, embedder, llm, sharepoint, caplog):
+    server, runtime = start_server(tmp_path, embedder, llm)
+    try:
+        admin = make_person(runtime, server.url, "admin@contoso.com", "admin")
+        alice = make_person(runtime, server.url, "alice@contoso.com", "employee")
+        bob = make_person(runtime, server.url, "bob@contoso.com", "employee", ["Platform Team"])
+        carol = make_person(runtime, server.url, "carol@contoso.com", "employee")
+        created = admin.client.post("/api/v1/connectors", json={"type": "sharepoint", "name": "Engineering",
+                                                                 "config": sharepoint.config()})
+        assert created.status_code == 201, created.text
+        connector = created.json()
+        assert connector["config"]["client_secret"] == "********"
+        run = wait_for_run(admin.client, connector["id"])
+        assert run["status"] == "succeeded" and run["indexed"] == len(FILES), run
+
+        memo = "What is the acquisition target named in the board memo?"
+        for person, allowed in ((admin, True), (alice, False), (bob, False), (carol, False)):
+            hits = person.client.get("/api/v1/search", params={"q": memo, "k": 10}).json()
+            assert ("acquisition.md" in [h["title"] for h in hits]) is allowed
+        board_id = admin_document_id(admin.client, "acquisition.md")
+        membrane_id = admin_document_id(admin.client, "membrane.md")
+        assert carol.client.get(f"/api/v1/documents/{board_id}/content").status_code == 404
+        assert carol.client.get(f"/api/v1/documents/{membrane_id}/content").status_code == 404
+        assert alice.client.get(f"/api/v1/documents/{membrane_id}/content").text.startswith("The Falcon")
+        releases = bob.client.get("/api/v1/search", params={"q": "When do platform releases ship?", "k": 3}).json()
+        assert releases[0]["title"] == "releases.md"
+
+        answer = carol.client.post("/api/v1/ask", json={"question": memo}).json()
+        assert "acquisition.md" not in [s["title"] for s in answer["sources"]] and "Fjordlight" not in answer["answer"]
+        completion = openai.OpenAI(base_url=f"{server.url}/v1", api_key=carol.key, max_retries=0).chat.completions.create(
+            model="enclave", messages=[{"role": "user", "content": memo}]
+        )
+        assert "Fjordlight" not in completion.choices[0].message.content
+        assert "acquisition.md" not in [s["title"] for s in completion.model_extra["sources"]]
+
+        # The client secret is sealed at rest and never written to a log.
+        with runtime.sessions() as session:
+            stored = session.get(ConnectorRecord, connector["id"]).config["client_secret"]
+        assert stored.startswith("fernet:") and SECRET not in stored
+        assert SECRET.encode() not in (runtime.settings.data_dir / "enclave.db").read_bytes()
+        assert SECRET not in caplog.text
+    finally:
+        server.stop()
+
+
+def wait_for_run(client, connector_id: int) -> dict:
+    for _ in range(3000):
+        runs = client.get(f"/api/v1/connectors/{connector_id}/runs").json()
+        if runs and runs[0]["status"] != "running":
+            return runs[0]
+        time.sleep(0.05)
+    raise AssertionError("the first sync never finished")
+
+
+def admin_document_id(client, title: str) -> str:
+    return next(d["id"] for d in client.get("/api/v1/documents", params={"q": title}).json()["items"])
