@@ -9,12 +9,16 @@ INSTALLED := $(VENV)/.installed
 # it at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
 TORCH_PIP_ARGS ?=
 
-.PHONY: run test install model samples clean-data
+# System packages the tests drive: a real browser for the UI tests.
+SYSTEM_TEST_PACKAGES := chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install model samples system-test-packages
 
 run: model samples
-	$(BIN)/enclave chat
+	$(BIN)/enclave serve
 
-test: install model
+test: install model system-test-packages
 	$(BIN)/python -m pytest
 
 install: $(INSTALLED)
@@ -33,5 +37,8 @@ model: install
 samples: install
 	$(BIN)/enclave ingest samples/
 
-clean-data:
-	rm -rf data
+system-test-packages:
+	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
