@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from assistant import catalog
 from assistant.config import config_file
 from assistant.db.models import Document, IngestFailure
+from assistant.errors import ConfigurationError
 
 from .common import load_settings, out, runtime
 
@@ -29,7 +30,7 @@ def status() -> None:
         failures = session.scalars(select(IngestFailure).order_by(IngestFailure.last_failed_at.desc())).all()
     documents = sum(n for _, n, _ in per_source)
     out.print(f"Data directory: {settings.data_dir.resolve()} ({_size(settings.data_dir)})")
-    out.print(f"Documents: {documents}   Chunks: {rt.store.count()}")
+    out.print(f"Documents: {documents}   Chunks: {_chunks(rt)}")
     for source, count, chunks in per_source:
         out.print(f"  {source}: {count} document(s), {chunks or 0} chunk(s)")
     out.print(f"Models directory: {settings.models_dir.resolve()} ({_size(settings.models_dir)})")
@@ -58,6 +59,13 @@ def config() -> None:
     source = config_file()
     out.print(f"# from ENCLAVE_* variables, {source} ({'found' if source.exists() else 'absent'}) and defaults")
     print(json.dumps(values, indent=2, default=str))
+
+
+def _chunks(rt) -> str:
+    try:
+        return str(rt.store.count())
+    except ConfigurationError:  # the server has the index; the database still answers
+        return "(the index is in use by the running server)"
 
 
 def _size(path: Path) -> str:
