@@ -48,6 +48,9 @@ class SalesforceClient:
     def instance_url(self) -> str:
         return self.token.instance_url
 
+    def close(self) -> None:
+        self.session.close()
+
     def login(self) -> None:
         self._token = request_token(self.session, self.config)
         self._api = Salesforce(

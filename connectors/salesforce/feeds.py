@@ -8,6 +8,10 @@ The checkpoint keeps one watermark per object: {"objects": {"Case": "2026-01-05T
 A run asks for records stamped after it, through queryAll so that deleted
 records come in the same ordered stream, flagged IsDeleted, and a deletion can
 never slip behind the watermark.
+
+Given items again (``refetch_events``, to retry earlier failures) are asked for
+by key, ``Id IN (...)`` with the same live conditions as a full load, and become
+the same events a changes-only run would yield for them; one not found is gone.
 """
 
 from __future__ import annotations
@@ -85,13 +89,33 @@ def _advance(state: dict, object_name: str, page: dict) -> Checkpoint:
 
 
 def _parents(client: SalesforceClient, kind: RecordKind, site: Site, ids: list[str]) -> Iterator[SyncEvent]:
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        chosen = ", ".join(quote(i) for i in ids[start : start + IDS_PER_QUERY])
-        soql = select(kind.select_fields(), kind.object_name, [*kind.live, f"Id IN ({chosen})"])
-        for page in client.pages(soql, kind.object_name):
-            for record in page["records"]:
-                if kind.wanted(record):
-                    yield kind.document(client.with_all_children(record), site)
+    for _, records in _live_records(client, kind, ids):
+        for record in records:
+            if kind.wanted(record):
+                yield kind.document(client.with_all_children(record), site)
+
+
+def refetch_events(client: SalesforceClient, kind: RecordKind, site: Site, keys: list[str]) -> Iterator[SyncEvent]:
+    """For each key (a value of ``kind.id_field``), in order: the document an incremental run would yield for
+    it, or Deleted if it is gone, no longer live (an archived article) or not wanted (a file type not indexed).
+    """
+    for chunk, records in _live_records(client, kind, keys):
+        found: dict[str, dict] = {}
+        for record in records:
+            found.setdefault(record[kind.id_field], record)
+        for key in chunk:
+            record = found.get(key)
+            event = _event(client, kind, site, record) if record else None
+            yield event or Deleted(f"{kind.id_prefix()}:{key}")
+
+
+def _live_records(client: SalesforceClient, kind: RecordKind, keys: list[str]) -> Iterator[tuple[list[str], list]]:
+    """Each chunk of ``keys`` (IDS_PER_QUERY to a query) with the live records of ``kind`` whose key is in it."""
+    for start in range(0, len(keys), IDS_PER_QUERY):
+        chunk = keys[start : start + IDS_PER_QUERY]
+        chosen = ", ".join(quote(key) for key in chunk)
+        soql = select(kind.select_fields(), kind.object_name, [*kind.live, f"{kind.id_field} IN ({chosen})"])
+        yield chunk, [record for page in client.pages(soql, kind.object_name) for record in page["records"]]
 
 
 def _newest_stamp(client: SalesforceClient, object_name: str) -> str:

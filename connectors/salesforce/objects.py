@@ -56,7 +56,13 @@ class RecordKind(ABC):
     live: ClassVar[tuple[str, ...]] = ()  # SOQL conditions for the records to index
     changes: ClassVar[tuple[str, ...]] = ()  # conditions for an incremental run: live records and those leaving
     key_fields: ClassVar[tuple[str, ...]] = ()  # besides Id, what external_id() and wanted() read
+    # An external id is "{id_prefix()}:{record[id_field]}": "Case:500...", "ContentDocument:069..." for a file.
+    id_field: ClassVar[str] = "Id"
     children: ClassVar[Children | None] = None
+
+    @classmethod
+    def id_prefix(cls) -> str:
+        return cls.object_name
 
     @property
     @abstractmethod
@@ -70,7 +76,7 @@ class RecordKind(ABC):
         return SYSTEM_FIELDS + self.fields
 
     def external_id(self, record: dict) -> str:
-        return f"{self.object_name}:{record['Id']}"
+        return f"{self.id_prefix()}:{record[self.id_field]}"
 
     def is_removed(self, record: dict) -> bool:
         return bool(record["IsDeleted"])
@@ -84,6 +90,7 @@ class RecordKind(ABC):
             title=title,
             uri=site.record_url(self.object_name, record["Id"]),
             content=text,
+            # A rendered record is plain text: parsed as such by its name, served as such by its type.
             filename=f"{self.object_name}-{record['Id']}.txt",
             mime_type="text/plain",
             modified_at=parse_stamp(record["SystemModstamp"]),
@@ -213,9 +220,11 @@ class Files(RecordKind):
     fields = ("ContentDocumentId", "Title", "FileExtension")
     live = changes = ("IsLatest = true",)
     key_fields = ("ContentDocumentId", "FileExtension")
+    id_field = "ContentDocumentId"
 
-    def external_id(self, record: dict) -> str:
-        return f"ContentDocument:{record['ContentDocumentId']}"
+    @classmethod
+    def id_prefix(cls) -> str:
+        return "ContentDocument"
 
     def wanted(self, record: dict) -> bool:
         # Orgs hold many images and archives that ingest/ cannot read; skip them before downloading.
@@ -227,7 +236,7 @@ class Files(RecordKind):
         return SourceDocument(
             external_id=self.external_id(record),
             title=record["Title"],
-            uri=site.record_url("ContentDocument", record["ContentDocumentId"]),
+            uri=site.record_url(self.id_prefix(), record["ContentDocumentId"]),
             content=lambda: site.download(version_id),
             filename=filename,
             mime_type=mimetypes.guess_type(filename)[0],

@@ -6,6 +6,8 @@ REQUESTS_CA_BUNDLE is set, an API version the org lacks, a session that expires
 mid-run (renewed once) or is never accepted, the API request limit hit mid-run
 (SourceBusy right after a checkpoint, the next sync resumes), records sharing a
 SystemModstamp across a page boundary, and queries the emulator does not know.
+Fetching given items again (retries): deleted, archived, unreadable or no longer
+configured items, ids the connector could not have written, long id lists.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from pydantic import ValidationError
 
 from assistant.access import Access
 from connectors.interfaces import Checkpoint, ConnectorError, Deleted, SourceBusy
-from connectors.models import SourceDocument
+from connectors.models import ItemFailure, SourceDocument
 from connectors.salesforce.connector import SalesforceConnector
 from connectors.salesforce.feeds import watermark_after
 from connectors.salesforce.objects import lightning_url
 from connectors.salesforce.render import html_to_text
+from ingest.parse import kind_of
 from tests.connectors.salesforce_fixtures import (  # noqa: F401  (fixtures)
     BILLING_CASE,
     MANUAL_PDF,
@@ -175,6 +178,24 @@ def test_a_file_is_named_from_its_title_and_extension_and_versioned_by_its_stamp
     assert prices.uri == salesforce.record_url("ContentDocument", document_id)
     assert re.fullmatch(r"2026-01-05T\d\d:\d\d:\d\d\.000\+0000", prices.version)
     assert prices.fetch() == PRICES_V2  # the latest version, not the first
+
+
+def test_records_are_plain_text_and_files_keep_their_own_type(salesforce: SalesforceSite):
+    run = sync(salesforce.connector())
+    files = {i: d for i, d in run.documents.items() if i.startswith("ContentDocument:")}
+    records = [d for i, d in run.documents.items() if i not in files]
+
+    assert records and all(isinstance(d.content, str) for d in records)
+    # Served as text at /api/v1/documents/{id}/content, and read as text by the parser by its name too.
+    assert {d.mime_type for d in records} == {"text/plain"}
+    assert all(d.filename.endswith(".txt") and kind_of(d.filename) == "text" for d in records)
+    case_id = salesforce.seeded.cases[ROUTER_CASE]
+    assert run.documents[f"Case:{case_id}"].filename == f"Case-{case_id}.txt"
+    assert {d.filename: d.mime_type for d in files.values()} == {
+        "Router manual.pdf": "application/pdf",
+        "Onboarding checklist.txt": "text/plain",
+        "Price list.csv": "text/csv",
+    }
 
 
 # --- Incremental syncs ------------------------------------------------------------------------
@@ -354,6 +375,164 @@ def test_list_ids_matches_what_a_full_sync_yields(salesforce: SalesforceSite):
     ]
 
 
+# --- Fetching given items again (the sync engine retries earlier failures) ---------------------
+
+
+def _as_indexed(document: SourceDocument) -> tuple:
+    """Everything the indexer reads of a document, its content fetched."""
+    return (
+        document.external_id, document.title, document.uri, document.fetch(), document.filename,
+        document.mime_type, document.modified_at, document.version, document.access, document.metadata,
+    )
+
+
+def test_fetch_yields_what_a_full_sync_yields(salesforce: SalesforceSite):
+    connector = salesforce.connector()
+    loaded = sync(connector).documents
+    ids = sorted(salesforce.seeded.expected_ids())
+
+    fetched = list(connector.fetch(ids))
+
+    assert [event.external_id for event in fetched] == ids
+    assert all(isinstance(event, SourceDocument) for event in fetched)
+    assert [_as_indexed(d) for d in fetched] == [_as_indexed(loaded[i]) for i in ids]
+    router_case = next(d for d in fetched if d.title == ROUTER_CASE)
+    assert all(comment in router_case.content for comment in ROUTER_COMMENTS)  # its comments span pages
+
+
+def test_fetch_reports_items_gone_or_no_longer_indexed_as_deleted(salesforce: SalesforceSite):
+    org, seeded = salesforce.org, salesforce.seeded
+    org.delete("Account", seeded.accounts["Globex"])
+    org.delete("Case", seeded.cases[PORTAL_CASE])
+    org.publish_new_version(seeded.articles[VPN_ARTICLE], Summary="Now with split tunnelling.")
+    org.delete_file(seeded.files["Onboarding checklist"])
+    gone = [
+        f"Account:{seeded.accounts['Globex']}",
+        f"Case:{seeded.cases[PORTAL_CASE]}",
+        f"Knowledge__kav:{seeded.articles[VPN_ARTICLE]}",  # archived by its new version
+        f"Knowledge__kav:{seeded.draft_article}",  # never published
+        f"ContentDocument:{seeded.files['Onboarding checklist']}",
+        f"ContentDocument:{seeded.files['Team photo']}",  # a type that is not indexed
+        "Account:0015g0000099999AAA",  # never existed
+    ]
+
+    assert list(salesforce.connector().fetch(gone)) == [Deleted(i) for i in gone]
+
+
+def test_fetch_of_a_file_gives_its_latest_version(salesforce: SalesforceSite):
+    document_id = salesforce.seeded.files["Price list"]
+
+    [prices] = salesforce.connector().fetch([f"ContentDocument:{document_id}"])
+
+    assert prices.fetch() == PRICES_V2
+    assert any(
+        f"FROM ContentVersion WHERE IsLatest = true AND ContentDocumentId IN ('{document_id}')" in query
+        for query in salesforce.org.queries
+    )
+
+
+def test_fetch_answers_each_id_once_in_the_order_given(salesforce: SalesforceSite):
+    seeded = salesforce.seeded
+    salesforce.org.delete("Account", seeded.accounts["Initech"])
+    router, portal = f"Case:{seeded.cases[ROUTER_CASE]}", f"Case:{seeded.cases[PORTAL_CASE]}"
+    manual = f"ContentDocument:{seeded.files['Router manual']}"
+    article = f"Knowledge__kav:{seeded.articles[ROUTER_ARTICLE]}"
+    initech = f"Account:{seeded.accounts['Initech']}"
+    ids = [router, initech, "Opportunity:0065g0000000001AAA", manual, portal, "Case:bogus", article, router, "Case"]
+
+    events = list(salesforce.connector().fetch(ids))
+
+    distinct = list(dict.fromkeys(ids))
+    assert [event.external_id for event in events] == distinct
+    assert [type(event).__name__ for event in events] == [
+        "SourceDocument", "Deleted", "ItemFailure", "SourceDocument", "SourceDocument", "ItemFailure",
+        "SourceDocument", "ItemFailure",
+    ]
+    failures = [event for event in events if isinstance(event, ItemFailure)]
+    assert all(f.title == f.external_id and "is not a Salesforce item id" in f.reason for f in failures)
+    assert "ContentDocument:" in failures[0].reason and "18-character record Id" in failures[0].reason
+    # One query per object asked for (Knowledge also needs its body fields described).
+    assert len(salesforce.org.queries) == 4
+
+
+def test_fetch_of_an_object_no_longer_synced_reports_it_deleted(salesforce: SalesforceSite):
+    account = f"Account:{salesforce.seeded.accounts['Acme Corporation']}"
+    case = f"Case:{salesforce.seeded.cases[BILLING_CASE]}"
+
+    events = list(salesforce.connector(objects=["Case"]).fetch([account, case]))
+
+    assert events[0] == Deleted(account)
+    assert isinstance(events[1], SourceDocument) and events[1].external_id == case
+    assert not any("FROM Account" in query for query in salesforce.org.queries)
+
+
+def test_fetch_asks_for_at_most_200_ids_a_query(salesforce: SalesforceSite):
+    org = salesforce.org
+    with org.same_second():
+        added = [org.insert("Account", Name=f"Customer {n:03d}", Industry="Retail") for n in range(403)]
+    missing = ["0015g0000090001AAA", "0015g0000090002AAA"]
+    ids = [f"Account:{i}" for i in added[:300] + missing + added[300:]]
+    org.queries.clear()
+
+    events = list(salesforce.connector(objects=["Account"]).fetch(ids))
+
+    assert [event.external_id for event in events] == ids
+    assert [event.title for event in events if isinstance(event, SourceDocument)] == [
+        f"Customer {n:03d}" for n in range(403)
+    ]
+    assert [event for event in events if isinstance(event, Deleted)] == [Deleted(f"Account:{i}") for i in missing]
+    asked = [re.findall(r"'(\w+)'", query) for query in org.queries]
+    assert [len(chunk) for chunk in asked] == [200, 200, 5]
+    assert sum(asked, []) == [i.split(":")[1] for i in ids]
+
+
+def test_fetch_of_nothing_it_can_ask_for_does_not_log_in(salesforce: SalesforceSite):
+    connector = salesforce.connector(objects=["Case"])
+
+    assert list(connector.fetch([])) == []
+    events = list(connector.fetch(["Case:not-an-id", f"Account:{salesforce.seeded.accounts['Globex']}"]))
+
+    assert [type(event) for event in events] == [ItemFailure, Deleted]
+    assert salesforce.org.token_requests == 0
+
+
+def test_a_sync_logs_in_once_for_loading_listing_and_fetching(salesforce: SalesforceSite):
+    connector = salesforce.connector()
+    ids = sorted(salesforce.seeded.expected_ids())
+    sync(connector)
+    list(connector.list_ids())
+    list(connector.fetch(ids))
+
+    assert salesforce.org.token_requests == 1
+    connector.close()
+    list(connector.fetch(ids[:1]))
+    assert salesforce.org.token_requests == 2
+
+
+def test_fetch_renews_an_expired_session_and_goes_on(salesforce: SalesforceSite):
+    ids = sorted(salesforce.seeded.expected_ids())
+    events = []
+    for event in salesforce.connector().fetch(ids):
+        events.append(event)
+        if salesforce.org.token_requests == 1:
+            salesforce.org.expire_sessions()
+
+    assert [event.external_id for event in events] == ids
+    assert all(isinstance(event, SourceDocument) for event in events)
+    assert salesforce.org.token_requests == 2
+
+
+def test_fetch_raises_when_the_whole_source_fails(salesforce: SalesforceSite):
+    ids = sorted(salesforce.seeded.expected_ids())
+    salesforce.org.exceed_request_limit(after_calls=1)
+    with pytest.raises(SourceBusy, match="request limit"):
+        list(salesforce.connector().fetch(ids))
+
+    salesforce.org.refuse_sessions = True
+    with pytest.raises(ConnectorError, match="INVALID_SESSION_ID"):
+        list(salesforce.connector().fetch(ids))
+
+
 # --- Configuration and rendering --------------------------------------------------------------
 
 
@@ -401,6 +580,10 @@ def test_rich_text_becomes_lines_of_plain_text():
         ("SELECT Id FROM Account WHERE SystemModstamp > '2026-01-05'", 400, "INVALID_FIELD"),
         ("SELECT Id FROM Knowledge__kav", 400, "MALFORMED_QUERY"),
         ("SELECT Id FROM Opportunity", 400, "INVALID_TYPE"),
+        ("SELECT Id FROM Account WHERE Id IN ('0015g0000000001AAA', 'bogus')", 400, "INVALID_QUERY_FILTER_OPERATOR"),
+        ("SELECT Id FROM Case WHERE AccountId = '001'", 400, "INVALID_QUERY_FILTER_OPERATOR"),
+        ("SELECT Id FROM Account WHERE Id IN ()", 400, "MALFORMED_QUERY"),
+        ("SELECT Id FROM ContentVersion WHERE ContentDocumentId IN ('0695g0000000001AAA', 7)", 400, "INVALID_FIELD"),
     ],
 )
 def test_the_emulator_refuses_queries_it_does_not_know(salesforce: SalesforceSite, soql: str, status: int, code: str):

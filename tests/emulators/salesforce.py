@@ -11,7 +11,8 @@ What it answers:
   ``nextRecordsUrl``, subquery results too. queryAll also returns deleted rows.
 - ``GET .../sobjects/{Object}/describe`` and ``.../sobjects/ContentVersion/{Id}/VersionData``.
 - Errors as ``[{"message", "errorCode"}]``: 401 INVALID_SESSION_ID, 403
-  REQUEST_LIMIT_EXCEEDED, 400 MALFORMED_QUERY / INVALID_FIELD / INVALID_TYPE, 404 NOT_FOUND.
+  REQUEST_LIMIT_EXCEEDED, 400 MALFORMED_QUERY / INVALID_FIELD / INVALID_TYPE /
+  INVALID_QUERY_FILTER_OPERATOR (a malformed Id in a filter), 404 NOT_FOUND.
 
 The org lives in memory. Tests add, change and delete records between syncs;
 each change stamps SystemModstamp from a clock that moves one second per
@@ -57,6 +58,9 @@ COMMON_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemMo
 DATETIME_FIELDS = {"CreatedDate", "LastModifiedDate", "SystemModstamp"}
 BOOLEAN_FIELDS = {"IsDeleted", "IsPublished", "IsLatest", "IsLatestVersion", "IsActive"}
 INTEGER_FIELDS = {"ContentSize", "VersionNumber"}
+# Fields that hold record Ids: a filter on one must name valid Ids (15 or 18 letters and digits).
+ID_FIELDS = {"Id", "AccountId", "ParentId", "ContentDocumentId", "KnowledgeArticleId"}
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 SCHEMA = {
     "User": ObjectSchema("005", ("Username", "Name", "IsActive")),
@@ -123,7 +127,9 @@ class Soql:
     A field is a name, a parent's field ("Account.Name") or a subquery of a
     child relationship; a condition compares a field with a literal ('text',
     true/false, null, an integer, a dateTime such as 2026-01-05T10:00:00Z) or
-    tests it against IN ('a', 'b'). Anything else is a MALFORMED_QUERY.
+    tests it against a non-empty IN ('a', 'b'). Anything else is a
+    MALFORMED_QUERY. An Id field (Id, AccountId ...) is compared only with Ids:
+    'Id IN ('500...', 'bogus')' fails whole, as Salesforce fails it.
     """
 
     object_name: str
@@ -314,6 +320,10 @@ def _check_literal(condition: Condition) -> None:
             "INVALID_FIELD",
             f"value of filter criterion for field '{condition.field}' must be of type {wanted.__name__}",
         )
+    if condition.field in ID_FIELDS:
+        for value in values:
+            if value is not None and not _RECORD_ID.fullmatch(value):
+                raise ApiError(400, "INVALID_QUERY_FILTER_OPERATOR", f"invalid ID field: {value}")
 
 
 def _matches(record: dict, condition: Condition) -> bool:
@@ -688,6 +698,7 @@ class SalesforceEmulator:
 def _describe_field(name: str) -> dict:
     standard_type = (
         "id" if name == "Id"
+        else "reference" if name in ID_FIELDS
         else "datetime" if name in DATETIME_FIELDS
         else "boolean" if name in BOOLEAN_FIELDS
         else "int" if name in INTEGER_FIELDS
