@@ -6,6 +6,7 @@ endpoint and downloads, through a running Enclave server.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -18,7 +19,7 @@ from assistant.access import Viewer
 from assistant.db.models import ConnectorRecord, Document, SyncRun
 from connectors import service
 from connectors.sync import SyncEngine
-from tests.conftest import ENCLAVE, run_enclave
+from tests.conftest import ENCLAVE, MODELS_DIR, REPO, run_enclave
 from tests.server.conftest import make_person, start_server
 
 from .sharepoint_tenant import FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
@@ -123,10 +124,6 @@ def test_killing_a_sync_midway_and_syncing_again_indexes_everything_exactly_once
 
 
 def run_enclave_environment(data_dir) -> dict:
-    import os
-
-    from tests.conftest import MODELS_DIR, REPO
-
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ENCLAVE_")}
     environment.update(ENCLAVE_DATA_DIR=str(data_dir), ENCLAVE_MODELS_DIR=str(MODELS_DIR),
                        ENCLAVE_CONFIG=str(REPO / "tests" / "no-such-enclave.toml"))

@@ -1,0 +1,106 @@
+"""Salesforce synced end to end: the HTTPS emulator -> sync engine -> the real index."""
+
+from __future__ import annotations
+
+import pytest
+from fpdf import FPDF
+from sqlalchemy import select
+
+from assistant.access import Viewer
+from assistant.db.models import Document, IngestFailure
+from connectors import service
+from connectors.sync import SyncEngine
+from tests.connectors.salesforce_fixtures import (  # noqa: F401  (fixtures)
+    BILLING_CASE,
+    ROUTER_CASE,
+    Org,
+    requests_ca_bundle_set,
+    salesforce,
+    salesforce_ca,
+    salesforce_server,
+)
+
+SUPPORT = Viewer("sam@example.com", frozenset({"support"}))
+MARKETING = Viewer("mia@example.com", frozenset({"marketing"}))
+
+
+@pytest.fixture
+def runtime(make_runtime):
+    return make_runtime(with_llm=False)
+
+
+@pytest.fixture
+def connector(runtime, salesforce):
+    config = {
+        "login_url": salesforce.url,
+        "client_id": Org.client_id,
+        "client_secret": Org.client_secret,
+        "groups": ["Support", "sales"],
+        "ca_bundle": str(salesforce.ca_bundle),
+    }
+    return service.create(runtime, "salesforce", "Salesforce", config)
+
+
+def indexed(runtime, record) -> dict[str, Document]:
+    with runtime.sessions() as session:
+        return {d.external_id: d for d in session.scalars(select(Document).where(Document.source == record.source_id))}
+
+
+def failures(runtime, record) -> dict[str, str]:
+    with runtime.sessions() as session:
+        rows = session.scalars(select(IngestFailure).where(IngestFailure.source == record.source_id))
+        return {f.external_id: f.reason for f in rows}
+
+
+def test_full_sync_indexes_every_record_and_file_for_the_configured_groups(runtime, salesforce, connector):
+    run = SyncEngine(runtime).sync(connector.id)
+    assert run.status == "succeeded", run.log
+    expected = salesforce.seeded.expected_ids()
+    manual = f"ContentDocument:{salesforce.seeded.files['Router manual']}"  # its bytes are not a real PDF
+    assert set(indexed(runtime, connector)) == expected - {manual}
+    assert set(failures(runtime, connector)) == {manual}
+    assert all(d.access == {"public": False, "users": [], "groups": ["sales", "support"]}
+               for d in indexed(runtime, connector).values())
+    question = "Why does the office router drop the connection every hour?"
+    assert ROUTER_CASE in [h.origin.title for h in runtime.assistant.search(question, SUPPORT, 3)]
+    assert runtime.assistant.search(question, MARKETING, 3) == []
+
+
+def test_changes_deletions_and_a_failed_file_fixed_are_picked_up(runtime, salesforce, connector):
+    engine = SyncEngine(runtime)
+    engine.sync(connector.id)
+    org, seeded = salesforce.org, salesforce.seeded
+    org.update("Case", seeded.cases[BILLING_CASE], Description="Customer was charged 25 percent VAT instead of 19.")
+    org.delete("Account", seeded.accounts["Globex"])
+    org.new_file_version(seeded.files["Router manual"], pdf("Router manual, second edition: hold reset for 10 seconds."))
+    run = engine.sync(connector.id)
+    assert run.status == "succeeded", run.log
+    assert run.deleted == 1 and run.failed == 0
+    documents = indexed(runtime, connector)
+    assert f"Account:{seeded.accounts['Globex']}" not in documents
+    hits = runtime.assistant.search("Which VAT rate was charged on the wrong invoice?", SUPPORT, 1)
+    assert hits[0].origin.title == BILLING_CASE and "25 percent" in hits[0].text
+    assert failures(runtime, connector) == {}
+    manual = runtime.assistant.search("How long do I hold the router's reset button?", SUPPORT, 1)[0]
+    assert "second edition" in manual.text
+
+
+def pdf(text: str) -> bytes:
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica", size=12)
+    document.multi_cell(0, 10, text)
+    return bytes(document.output())
+
+
+def test_expired_sessions_and_request_limits_are_survived(runtime, salesforce, connector):
+    engine = SyncEngine(runtime)
+    salesforce.org.exceed_request_limit(after_calls=4)
+    deferred = engine.sync(connector.id)
+    assert deferred.status == "deferred", deferred.log
+    assert "limit" in deferred.error.lower()
+    salesforce.org.expire_sessions()
+    resumed = engine.sync(connector.id)
+    assert resumed.status == "succeeded", resumed.log
+    manual = f"ContentDocument:{salesforce.seeded.files['Router manual']}"
+    assert set(indexed(runtime, connector)) == salesforce.seeded.expected_ids() - {manual}
