@@ -7,13 +7,13 @@ is a fact of the test, not a race; the real model's answers are covered elsewher
 from __future__ import annotations
 
 import asyncio
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from tests.fakes import SlowLLM
+from tests.polling import eventually
 from web.queue import FairQueue, QueueFull
 
 from .conftest import index_corpus, make_person, start_server
@@ -50,14 +50,6 @@ class OpenStream:
         self.response.close()
 
 
-def wait_for(condition, what: str, attempts: int = 3000) -> None:
-    """Poll ``condition`` (about a minute at most); the bound only keeps a broken build from hanging."""
-    for _ in range(attempts):
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"never saw {what}")
-
 
 def test_full_queue_answers_503_with_retry_after_and_health_stays_prompt(slow_server):
     server, llm, (first, second, third, _) = slow_server
@@ -65,7 +57,7 @@ def test_full_queue_answers_503_with_retry_after_and_health_stays_prompt(slow_se
     with ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(second.client.post, "/api/v1/ask", json=QUESTION)
         # Until the second request is queued, the third could still take its place.
-        wait_for(lambda: queue_depth(server) == 1, "the second question waiting")
+        eventually(lambda: queue_depth(server) == 1, "the second question waiting")
         refused = third.client.post("/api/v1/ask", json=QUESTION)
         assert refused.status_code == 503
         assert int(refused.headers["Retry-After"]) >= 1
@@ -101,7 +93,7 @@ def test_a_request_that_gives_up_while_waiting_leaves_the_queue(slow_server):
     with httpx.Client(base_url=server.url, timeout=0.5, headers=second.client.headers) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             impatient.post("/api/v1/ask", json=QUESTION)
-    wait_for(lambda: queue_depth(server) == 0, "the impatient question leave the queue")
+    eventually(lambda: queue_depth(server) == 0, "the impatient question leave the queue")
     stream.close()
     # The place it held is free again: with queue_size=1 this one may wait instead of getting 503.
     assert third.client.post("/api/v1/ask", json=QUESTION).status_code == 200

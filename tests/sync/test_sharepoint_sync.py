@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import openai
 import pytest
@@ -20,6 +19,7 @@ from assistant.db.models import ConnectorRecord, Document, SyncRun
 from connectors import service
 from connectors.sync import SyncEngine
 from tests.conftest import ENCLAVE, MODELS_DIR, REPO, run_enclave
+from tests.polling import eventually
 from tests.server.conftest import make_person, start_server
 
 from .sharepoint_tenant import FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
@@ -131,14 +131,14 @@ def run_enclave_environment(data_dir) -> dict:
 
 
 def wait_for_progress(runtime, connector_id: int, at_least: int) -> int:
-    """Poll the run's live progress until ``at_least`` items are indexed; the bound only stops a hang."""
-    for _ in range(6000):
+    """The run's live count of indexed items, once it has reached ``at_least``."""
+
+    def indexed() -> int:
         with runtime.sessions() as session:
             run = session.scalar(select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()))
-        if run is not None and run.indexed >= at_least:
-            return run.indexed
-        time.sleep(0.02)
-    raise AssertionError("the sync never got going")
+        return run.indexed if run is not None and run.indexed >= at_least else 0
+
+    return eventually(indexed, f"{at_least} items indexed")
 
 
 @pytest.mark.llm
@@ -188,12 +188,11 @@ def test_people_outside_a_documents_acl_never_get_it(tmp_path, embedder, llm, sh
 
 
 def wait_for_run(client, connector_id: int) -> dict:
-    for _ in range(3000):
+    def finished():
         runs = client.get(f"/api/v1/connectors/{connector_id}/runs").json()
-        if runs and runs[0]["status"] != "running":
-            return runs[0]
-        time.sleep(0.05)
-    raise AssertionError("the first sync never finished")
+        return runs[0] if runs and runs[0]["status"] != "running" else None
+
+    return eventually(finished, "the first sync finish")
 
 
 def admin_document_id(client, title: str) -> str:
