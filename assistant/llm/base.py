@@ -21,6 +21,17 @@ class GenerationOptions:
     stop: tuple[str, ...] = ()
 
 
+def chat_request(messages: Sequence[ChatMessage], options: GenerationOptions) -> dict:
+    """The OpenAI-style chat-completion arguments both llama-cpp-python and OpenAI servers take."""
+    return {
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "max_tokens": options.max_tokens,
+        "temperature": options.temperature,
+        "stop": list(options.stop) or None,
+        "stream": True,
+    }
+
+
 class GenerationCancelled(Exception):
     """The caller went away; the model stopped early."""
 

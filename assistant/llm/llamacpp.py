@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .base import LLM, ChatMessage, GenerationOptions
+from .base import LLM, ChatMessage, GenerationOptions, chat_request
 
 
 class LlamaCppLLM(LLM):
@@ -29,13 +29,7 @@ class LlamaCppLLM(LLM):
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         with self._lock:
-            chunks = self._llama.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in messages],
-                max_tokens=options.max_tokens,
-                temperature=options.temperature,
-                stop=list(options.stop) or None,
-                stream=True,
-            )
+            chunks = self._llama.create_chat_completion(**chat_request(messages, options))
             try:
                 for chunk in chunks:
                     yield chunk["choices"][0]["delta"].get("content") or ""

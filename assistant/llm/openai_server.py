@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .base import LLM, ChatMessage, GenerationOptions
+from .base import LLM, ChatMessage, GenerationOptions, chat_request
 
 
 class OpenAIServerLLM(LLM):
@@ -26,14 +26,7 @@ class OpenAIServerLLM(LLM):
         self.context_size = context_size
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
-        stream = self._client.chat.completions.create(
-            model=self.name,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
-            max_tokens=options.max_tokens,
-            temperature=options.temperature,
-            stop=list(options.stop) or None,
-            stream=True,
-        )
+        stream = self._client.chat.completions.create(model=self.name, **chat_request(messages, options))
         try:
             for chunk in stream:
                 if chunk.choices:
