@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -108,9 +109,15 @@ def set_password(
     session.execute(ended)
 
 
-def verify_password(user: User, password: str) -> bool:
+@lru_cache
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password; for an unknown user a decoy is checked, so timing does not reveal who exists."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(user.password_hash if user else _decoy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -164,3 +164,17 @@ def test_first_admin_must_change_the_generated_password(enclave_server):
     assert changed.status_code == 204
     assert browser.get("/api/v1/conversations").status_code == 200
     assert not password_file.exists()
+
+
+def test_a_login_posted_from_another_site_is_refused(enclave_server):
+    with enclave_server.client(headers={"Origin": "https://evil.example"}) as forged:
+        response = forged.post("/api/v1/auth/login", json={"email": "olaf@example.com", "password": PASSWORD})
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+
+
+def test_unknown_users_and_wrong_passwords_get_the_same_answer(enclave_server):
+    with enclave_server.client() as anonymous:
+        unknown = anonymous.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+        wrong = anonymous.post("/api/v1/auth/login", json={"email": "olaf@example.com", "password": "not it at all"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()

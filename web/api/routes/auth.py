@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from assistant import accounts
@@ -17,9 +19,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _refuse_cross_site(request: Request) -> None:
+    """A login posted from another site's page would log the victim into the attacker's account."""
+    origin = request.headers.get("origin")
+    if origin and urlparse(origin).netloc != request.headers.get("host"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "logins are accepted only from Enclave's own pages")
+
+
 @router.post("/login", response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}})
 def login(body: LoginRequest, request: Request, response: Response, db: DbSession, runtime: RuntimeDep):
     """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled."""
+    _refuse_cross_site(request)
     address = client_address(request)
     email = body.email.strip().lower()
     if not accounts.login_allowed(db, email, address, runtime.settings.login_attempts):
@@ -29,7 +39,7 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
             headers={"Retry-After": str(int(accounts.THROTTLE_WINDOW.total_seconds()))},
         )
     user = accounts.find_user(db, email)
-    if user is None or not accounts.verify_password(user, body.password):
+    if not accounts.verify_password(user, body.password):
         accounts.record_login_failure(db, email, address)
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
