@@ -9,8 +9,9 @@ INSTALLED := $(VENV)/.installed
 # it at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
 TORCH_PIP_ARGS ?=
 
-# System packages the tests drive: a real browser for the UI tests.
-SYSTEM_TEST_PACKAGES := chromium
+# System packages the tests drive: a real browser for the UI tests, and PostgreSQL's server
+# binaries (the tests start their own throwaway cluster; installing creates none).
+SYSTEM_TEST_PACKAGES := chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install model samples system-test-packages
@@ -40,5 +41,8 @@ samples: install
 system-test-packages:
 	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+		$(SUDO) mkdir -p /etc/postgresql-common/createcluster.d && \
+		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/enclave-tests.conf >/dev/null && \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi

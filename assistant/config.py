@@ -51,13 +51,17 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the application database; default SQLite at DATA_DIR/enclave.db "
-        "(e.g. postgresql+psycopg2://enclave:pw@db/enclave).",
+        "(e.g. postgresql+psycopg://enclave:pw@db/enclave).",
     )
     chroma_url: str | None = Field(
         None,
         description="URL of a Chroma server (e.g. http://chroma:8000); default: embedded Chroma in DATA_DIR/chroma.",
     )
-    collection: str = Field("enclave", description="Name of the Chroma collection holding the chunks.")
+    collection: str = Field(
+        "enclave",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$",
+        description="Name of the Chroma collection holding the chunks (3-512 letters, digits, '.', '_', '-').",
+    )
 
     # Language model
     model: str | None = Field(

@@ -57,8 +57,8 @@ def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult
 
 def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_minutes: int | None = None) -> ConnectorRecord:
     name = name.strip()
-    if not name:
-        raise ConnectorProblem("a connector needs a name")
+    if not name or len(name) > 255:
+        raise ConnectorProblem("a connector needs a name of at most 255 characters")
     parsed = validated(type_name, config)
     with runtime.sessions() as session:
         if session.scalar(select(ConnectorRecord).where(ConnectorRecord.name == name)):

@@ -88,7 +88,12 @@ class Indexer:
         # Old chunks go first, so a shorter new version leaves no stale tail behind.
         self.store.delete_documents([doc_id])
         self.store.upsert(chunks)
-        return self._record(source, item, doc_id, digest, len(raw), len(chunks), blob)
+        try:
+            return self._record(source, item, doc_id, digest, len(raw), len(chunks), blob)
+        except Exception:
+            # No chunks without their document row: the next run indexes it again.
+            self.store.delete_documents([doc_id])
+            raise
 
     def _embed(self, origin: ChunkOrigin, item: SourceDocument, sections: list[Section]) -> list[Chunk]:
         pieces = split(sections, self.chunk_size, self.chunk_overlap)

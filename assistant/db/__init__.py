@@ -24,6 +24,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _without_nul(parameters):
+    if isinstance(parameters, dict):
+        return {key: _without_nul(value) for key, value in parameters.items()}
+    if isinstance(parameters, (list, tuple)):
+        return type(parameters)(_without_nul(value) for value in parameters)
+    return parameters.replace("\x00", "") if isinstance(parameters, str) else parameters
+
+
+def _drop_nul_characters(_connection, _cursor, statement, parameters, _context, _executemany):
+    # PostgreSQL text cannot hold NUL characters (SQLite can): a stray one in a login,
+    # a question or a document title would otherwise fail the request with a DataError.
+    return statement, _without_nul(parameters)
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -34,6 +48,8 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "before_cursor_execute", _drop_nul_characters, retval=True)
     upgrade(engine)
     return engine
 

@@ -5,9 +5,12 @@ Used when the model runs as its own service (compose.yaml) or on a bigger box.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 from .base import LLM, ChatMessage, GenerationOptions, chat_request
+
+log = logging.getLogger(__name__)
 
 
 class OpenAIServerLLM(LLM):
@@ -17,12 +20,11 @@ class OpenAIServerLLM(LLM):
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=1)
         # The server knows which model it serves; a configured name must be one of them.
         served = [m.id for m in self._client.models.list().data]
-        if model and model in served:
-            self.name = model
-        elif served:
-            self.name = served[0]
-        else:
+        if not served:
             raise RuntimeError(f"the LLM server at {base_url} serves no model")
+        if model and model not in served:
+            log.warning("the LLM server serves %s, not %r; using %s", ", ".join(served), model, served[0])
+        self.name = model if model in served else served[0]
         self.context_size = context_size
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from assistant.db.models import as_utc
+
+# SQLite hands back times without their zone; they are UTC, and the API says so.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Problem(BaseModel):
@@ -88,15 +93,15 @@ class MessageOut(BaseModel):
     role: Literal["user", "assistant"]
     content: str
     sources: list[Source] = []
-    created_at: datetime
+    created_at: UtcDatetime
     rating: Literal["up", "down"] | None = None
 
 
 class ConversationSummary(BaseModel):
     id: str
     title: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ConversationOut(ConversationSummary):
@@ -120,7 +125,7 @@ class FeedbackOut(BaseModel):
     id: int
     rating: Literal["up", "down"]
     comment: str | None
-    created_at: datetime
+    created_at: UtcDatetime
     user_email: str
     message_id: str
     question: str
@@ -141,8 +146,8 @@ class DocumentOut(BaseModel):
     size: int
     chunk_count: int
     access: dict
-    modified_at: datetime | None
-    indexed_at: datetime
+    modified_at: UtcDatetime | None
+    indexed_at: UtcDatetime
 
 
 class DocumentPage(BaseModel):
@@ -185,7 +190,7 @@ class UserOut(BaseModel):
     role: Literal["admin", "employee"]
     groups: list[str]
     must_change_password: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class Me(UserOut):
@@ -225,9 +230,9 @@ class ApiKeyOut(BaseModel):
     name: str
     prefix: str
     user_email: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
 
 class CreatedApiKey(ApiKeyOut):
@@ -275,6 +280,12 @@ class ConnectorTest(BaseModel):
     config: dict
 
 
+class ConnectorTestChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: dict | None = Field(None, description="Unsaved changes to test with; secrets as ******** keep their stored value.")
+
+
 class TestOutcome(BaseModel):
     ok: bool
     message: str = Field(description="What worked, or what to fix, in words for an admin.")
@@ -299,8 +310,8 @@ class ConnectorOut(BaseModel):
     paused: bool
     state: Literal["idle", "syncing", "error", "paused"]
     progress: SyncProgress | None = Field(description="Counts of the latest (or current) sync.")
-    last_sync_at: datetime | None
-    next_sync_at: datetime | None
+    last_sync_at: UtcDatetime | None
+    next_sync_at: UtcDatetime | None
     last_error: str | None
     documents: int
 
@@ -317,5 +328,5 @@ class SyncRunOut(SyncProgress):
     full: bool
     error: str | None
     log: list[str]
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
