@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assistant.access import Access
-from assistant.db.models import Document
+from assistant.db.models import Document, IngestFailure
 from connectors.local import files
 
 from .index import Indexer, Source
@@ -73,9 +73,14 @@ def _ingest_one(indexer: Indexer, item: files.Found, access: Access, summary: Su
 
 
 def prune_missing(indexer: Indexer) -> list[str]:
-    """Remove documents ingested from files that no longer exist; returns their paths."""
+    """Remove documents (and recorded failures) of files that no longer exist; returns the documents' paths."""
     with indexer.sessions() as session:
         known = session.scalars(select(Document.external_id).where(Document.source == FILES.id)).all()
+        # A failure of a file that is gone will never clear by indexing: forget it too.
+        for failure in session.scalars(select(IngestFailure).where(IngestFailure.source == FILES.id)).all():
+            if not Path(failure.external_id).exists():
+                session.delete(failure)
+        session.commit()
     gone = [path for path in known if not Path(path).exists()]
     indexer.remove(FILES, gone)
     return gone

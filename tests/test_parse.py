@@ -1,0 +1,102 @@
+"""Parsing real files of every supported format into text sections.
+
+Failure modes covered: a format losing its text, PDF pages or slides losing
+their numbers, tables flattened into a run of words, an e-mail losing its
+subject, and each kind of unusable input (corrupt, empty, binary, unsupported,
+no text layer) raising ParseError with a reason an admin can act on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.parse import ParseError, SUPPORTED_EXTENSIONS, kind_of, parse
+from tests.conftest import DOCUMENT_FACTS
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory, documents):
+    folder = tmp_path_factory.mktemp("formats")
+    return {kind: parse(path.read_bytes(), path.name) for kind, path in documents(folder).items()}
+
+
+def test_every_supported_extension_has_a_sample():
+    # A new format added to the parser must get a sample file (and facts) here too.
+    assert {kind_of(f"x.{kind}") for kind in DOCUMENT_FACTS} == {kind_of(f"x{e}") for e in SUPPORTED_EXTENSIONS}
+
+
+@pytest.mark.parametrize("kind", sorted(DOCUMENT_FACTS))
+def test_every_format_yields_its_text(parsed, kind):
+    text = "\n".join(section.text for section in parsed[kind])
+    for fact in DOCUMENT_FACTS[kind]:
+        assert fact in text, f"{kind}: {fact!r} missing from {text!r}"
+
+
+def test_pdf_pages_are_numbered(parsed):
+    assert [(s.page, s.text.rstrip(".")) for s in parsed["pdf"]] == list(enumerate(DOCUMENT_FACTS["pdf"], start=1))
+
+
+def test_slides_are_numbered(parsed):
+    pages = {s.page: s.text for s in parsed["pptx"]}
+    assert sorted(pages) == [1, 2]
+    assert "Falcon" in pages[1] and "Marketing" in pages[2]
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows"),
+    [
+        ("docx", ["City | Allowance", "Oslo | 95 EUR"]),
+        ("xlsx", ["Product | Price", "Widget | 4.50", "Gadget | 7.25"]),
+        ("html", ["Day | Dish", "Monday | Soup", "Tuesday | Pasta"]),
+        ("md", ["Floor | Printer", "2 | Laserjet", "3 | Inkjet"]),
+        ("csv", ["name | team", "Ada | Research", "Grace | Compilers"]),
+    ],
+)
+def test_tables_keep_their_rows(parsed, kind, rows):
+    lines = "\n".join(s.text for s in parsed[kind]).splitlines()
+    for row in rows:
+        assert row in lines, f"{kind}: row {row!r} not on a line of its own in {lines!r}"
+
+
+def test_email_keeps_subject_and_sender(parsed):
+    text = parsed["eml"][0].text
+    assert text.startswith("Subject: Quarterly offsite in Bergen")
+    assert "alice@example.com" in text
+
+
+def test_kind_falls_back_to_mime_type():
+    assert kind_of("download", "application/pdf; charset=binary") == "pdf"
+    assert kind_of("page", "text/html") == "html"
+    assert kind_of("archive.zip") is None
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "reason"),
+    [
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\nno xref\n", "could not read this pdf file"),
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"  \n\t\n", "empty file"),
+        ("binary.txt", bytes(range(256)) * 4, "binary content in a text file (NUL bytes)"),
+        ("noise.txt", bytes(range(128, 256)) * 8, "binary content in a text file (not readable as text)"),
+        ("binary.html", b"\x89PNG\r\n\x1a\n" + bytes(200), "binary content in a text file"),
+        ("archive.zip", b"PK\x03\x04", "unsupported file type '.zip'"),
+        ("fake.docx", b"this is not a zip file at all", "could not read this docx file"),
+    ],
+)
+def test_unusable_input_says_why(filename, content, reason):
+    with pytest.raises(ParseError) as raised:
+        parse(content, filename)
+    assert reason in str(raised.value)
+
+
+def test_pdf_without_text_layer_says_so(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(10, 10, 50, 50)  # a drawing, no text: what a scanned page looks like to pdfminer
+    path = tmp_path / "scan.pdf"
+    pdf.output(str(path))
+
+    with pytest.raises(ParseError, match="no text found in this pdf file"):
+        parse(path.read_bytes(), path.name)
