@@ -58,6 +58,10 @@ class SourceBusy(ConnectorError):
     """The source asked us to back off for longer than a run should wait; resume next sync."""
 
 
+# Marks a rarely changed field: the admin form tucks it under "Advanced settings".
+ADVANCED = {"advanced": True}
+
+
 class ConnectorConfig(BaseModel):
     """Settings every connector accepts. Subclasses add their own; secrets are SecretStr."""
 
@@ -66,6 +70,7 @@ class ConnectorConfig(BaseModel):
     ca_bundle: Path | None = Field(
         None,
         description="PEM file of extra certificate authorities to trust (a TLS-inspecting proxy, a private CA).",
+        json_schema_extra=ADVANCED,
     )
 
 

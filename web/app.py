@@ -21,6 +21,8 @@ from .api.routes import ask, auth, connectors, conversations, documents, health,
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue, QueueFull
+from .ui import StaticAssets
+from .ui import router as ui_router
 
 log = logging.getLogger("enclave.web")
 
@@ -56,6 +58,8 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     for module in (auth, ask, conversations, documents, users, connectors, openai, health):
         app.include_router(module.router)
+    app.include_router(ui_router)
+    app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_mb * 2**20)

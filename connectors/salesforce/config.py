@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.interfaces import ConnectorConfig
+from connectors.interfaces import ADVANCED, ConnectorConfig
 
 ObjectName = Literal["Knowledge__kav", "Case", "Account", "ContentVersion"]
 
@@ -49,6 +49,7 @@ class SalesforceConfig(ConnectorConfig):
         "59.0",
         pattern=r"^\d+\.\d$",
         description="REST API version to speak, e.g. 59.0; {your instance URL}/services/data/ lists those an org offers.",
+        json_schema_extra=ADVANCED,
     )
     objects: list[ObjectName] = Field(
         default_factory=lambda: ["Knowledge__kav", "Case", "Account", "ContentVersion"],

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from connectors.interfaces import ConnectorConfig
+from connectors.interfaces import ADVANCED, ConnectorConfig
 from ingest.parse import SUPPORTED_EXTENSIONS
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -37,15 +37,18 @@ class SharePointConfig(ConnectorConfig):
     include_extensions: list[str] = Field(
         default_factory=lambda: sorted(SUPPORTED_EXTENSIONS),
         description="File types to index, such as .pdf and .docx. By default, every type Enclave can read.",
+        json_schema_extra=ADVANCED,
     )
     authority_host: str = Field(
         DEFAULT_AUTHORITY_HOST,
         description="Microsoft Entra sign-in address. Change it only for a national cloud, "
         "e.g. https://login.microsoftonline.us.",
+        json_schema_extra=ADVANCED,
     )
     graph_url: str = Field(
         DEFAULT_GRAPH_URL,
         description="Microsoft Graph address. Change it only for a national cloud, e.g. https://graph.microsoft.us/v1.0.",
+        json_schema_extra=ADVANCED,
     )
 
     @field_validator("site_urls")

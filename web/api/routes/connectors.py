@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from assistant.db.models import ConnectorRecord, SyncRun
+from assistant.secrets import SecretBox
 from connectors import service
+from connectors.configs import updated
 from connectors.service import ConnectorProblem
 
 from ..deps import AdminUser, DbSession, RuntimeDep
@@ -15,6 +18,7 @@ from ..schemas import (
     ConnectorCreate,
     ConnectorOut,
     ConnectorTest,
+    ConnectorTestChanges,
     ConnectorType,
     ConnectorUpdate,
     Problem,
@@ -92,13 +96,22 @@ async def delete_connector(connector_id: int, _: AdminUser, runtime: RuntimeDep)
 
 
 @router.post("/{connector_id}/test", response_model=TestOutcome, responses=ERRORS)
-async def test_connector(connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep):
-    """Check a saved connector's credentials and reach."""
+async def test_connector(
+    connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep, body: ConnectorTestChanges | None = None
+):
+    """Check a saved connector's credentials and reach; with ``config``, as it would be after those
+    changes (nothing is saved; secrets sent as ******** or left out keep their stored values)."""
     try:
         record = service.get(db, connector_id)
     except ConnectorProblem as error:
         raise _problem(error) from error
-    config = service.unsealed(runtime, record)
+    if body is not None and body.config:
+        try:
+            config = updated(record.type, record.config, body.config, SecretBox(runtime.settings))
+        except ValidationError as error:
+            return TestOutcome(ok=False, message=service.readable(error))
+    else:
+        config = service.unsealed(runtime, record)
     return await run_in_threadpool(service.try_connection, record.type, config)
 
 

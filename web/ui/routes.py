@@ -1,0 +1,212 @@
+"""The pages of the web interface, and the admin overview they show.
+
+Pages are rendered on the server and filled in by small scripts under
+``web/static/js`` that call the REST API. A page request without a session
+redirects to /login; one from a user who must still change their first password
+goes to /password; admin pages answer 403 to everyone else (checked here, not
+only by hiding links). Every page carries a strict Content-Security-Policy:
+scripts and styles come from Enclave's own origin only, nothing inline.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from assistant import accounts
+from assistant.db.models import BrowserSession, Conversation
+
+from ..api.deps import SESSION_COOKIE, AdminUser, DbSession, RuntimeDep
+from .assets import TEMPLATES_DIR, static_url
+from .overview import Overview, compute_overview
+
+router = APIRouter()  # pages; each is left out of the OpenAPI schema (it documents the API)
+api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.globals["static"] = static_url
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+ADMIN_SECTIONS = [
+    ("overview", "/admin", "Overview"),
+    ("connectors", "/admin/connectors", "Connectors"),
+    ("documents", "/admin/documents", "Documents"),
+    ("users", "/admin/users", "Users & API keys"),
+    ("feedback", "/admin/feedback", "Feedback"),
+]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _redirect(location: str) -> RedirectResponse:
+    response = RedirectResponse(location, status_code=303)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only (never //elsewhere or a full URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+def _browser_session(request: Request, db: Session) -> BrowserSession | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return accounts.resolve_session(db, token) if token else None
+
+
+class PageGuard:
+    """Resolves the browser session of a page request, or says where the browser must go instead."""
+
+    def __init__(self, admin: bool = False, allow_password_change: bool = False):
+        self.admin = admin
+        self.allow_password_change = allow_password_change
+
+    def __call__(self, request: Request, db: DbSession) -> BrowserSession | Response:
+        browser = _browser_session(request, db)
+        if browser is None:
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return _redirect("/login" + ("" if here == "/" else f"?next={quote(here, safe='')}"))
+        if browser.user.must_change_password and not self.allow_password_change:
+            return _redirect("/password")
+        if self.admin and not browser.user.is_admin:
+            return render(
+                request,
+                "error.html",
+                status_code=403,
+                browser=browser,
+                title="Admins only",
+                message="This page is for administrators. Ask an admin if you need something changed.",
+            )
+        return browser
+
+
+SignedIn = Annotated[BrowserSession | Response, Depends(PageGuard())]
+SignedInAdmin = Annotated[BrowserSession | Response, Depends(PageGuard(admin=True))]
+ChangingPassword = Annotated[BrowserSession | Response, Depends(PageGuard(allow_password_change=True))]
+
+
+# Public and employee pages
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, db: DbSession, next: str | None = Query(None)):
+    target = _safe_next(next)
+    browser = _browser_session(request, db)
+    if browser is not None:
+        return _redirect("/password" if browser.user.must_change_password else target)
+    return render(request, "login.html", next=target)
+
+
+@router.get("/password", include_in_schema=False)
+def password_page(request: Request, browser: ChangingPassword):
+    if isinstance(browser, Response):
+        return browser
+    return render(request, "password.html", browser=browser, forced=browser.user.must_change_password)
+
+
+@router.get("/", include_in_schema=False)
+def chat_page(request: Request, browser: SignedIn):
+    if isinstance(browser, Response):
+        return browser
+    return render(request, "chat.html", browser=browser, conversation_id="")
+
+
+@router.get("/c/{conversation_id}", include_in_schema=False)
+def conversation_page(conversation_id: str, request: Request, browser: SignedIn, db: DbSession):
+    if isinstance(browser, Response):
+        return browser
+    conversation = db.get(Conversation, conversation_id)
+    if conversation is None or conversation.user_id != browser.user_id:
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            browser=browser,
+            title="Conversation not found",
+            message="It may have been deleted. Start a new one from the chat.",
+        )
+    return render(request, "chat.html", browser=browser, conversation_id=conversation.id)
+
+
+# Admin pages
+
+
+def _admin_page(request: Request, browser: BrowserSession | Response, section: str, template: str, **context):
+    if isinstance(browser, Response):
+        return browser
+    return render(request, template, browser=browser, section=section, sections=ADMIN_SECTIONS, **context)
+
+
+@router.get("/admin", include_in_schema=False)
+async def admin_overview_page(request: Request, browser: SignedInAdmin, runtime: RuntimeDep):
+    if isinstance(browser, Response):
+        return browser
+    overview = await run_in_threadpool(compute_overview, runtime, request.app.state)
+    return _admin_page(request, browser, "overview", "admin/overview.html", overview=overview)
+
+
+@router.get("/admin/connectors", include_in_schema=False)
+def admin_connectors_page(request: Request, browser: SignedInAdmin):
+    return _admin_page(request, browser, "connectors", "admin/connectors.html")
+
+
+@router.get("/admin/documents", include_in_schema=False)
+def admin_documents_page(request: Request, browser: SignedInAdmin, runtime: RuntimeDep):
+    return _admin_page(
+        request, browser, "documents", "admin/documents.html", max_upload_mb=runtime.settings.max_upload_mb
+    )
+
+
+@router.get("/admin/users", include_in_schema=False)
+def admin_users_page(request: Request, browser: SignedInAdmin):
+    return _admin_page(request, browser, "users", "admin/users.html")
+
+
+@router.get("/admin/feedback", include_in_schema=False)
+def admin_feedback_page(request: Request, browser: SignedInAdmin):
+    return _admin_page(request, browser, "feedback", "admin/feedback.html")
+
+
+# The overview, as JSON for the page and for monitoring scripts
+
+
+@api.get("/overview", response_model=Overview)
+async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
+    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
+    return await run_in_threadpool(compute_overview, runtime, request.app.state)
+
+
+router.include_router(api)
