@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from assistant import prompts
+from assistant import prompts, retrieval
 from assistant.access import Viewer
 from assistant.attribution import resolve_markers
 from assistant.embeddings import Embedder
@@ -96,7 +96,7 @@ class Assistant:
         return self._llm()
 
     def search(self, query: str, viewer: Viewer, k: int | None = None) -> list[Hit]:
-        return self.store.query(self.embedder.embed_query(query), k or self.top_k, viewer)
+        return retrieval.search(self.embedder, self.store, query, viewer, k or self.top_k)
 
     def standalone(self, question: str, history: Sequence[ChatMessage], cancel: threading.Event | None = None) -> str:
         """A follow-up rewritten so retrieval can understand it without the conversation."""
@@ -119,7 +119,7 @@ class Assistant:
         """Stream the answer as Tokens, then yield the finished Answer with its sources."""
         answer = Answer(question=question)
         answer.standalone_question = self.standalone(question, history, cancel)
-        hits = self._relevant(self.search(answer.standalone_question, viewer, k))
+        hits = self._relevant(self.search(answer.standalone_question, viewer, k), answer.standalone_question)
         if not hits:
             answer.found_nothing = True
             answer.text = prompts.NOTHING_FOUND
@@ -142,16 +142,21 @@ class Assistant:
                 return event
         raise AssertionError("ask() ends with an Answer")
 
-    def _relevant(self, hits: list[Hit]) -> list[Hit]:
-        """Hits that clear the bar, and are not far behind the best one.
+    def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
+        """Hits that clear the bar, and are not far behind the best one (unless they hold the
+        question's exact codes or names, which embeddings underrate).
 
         Small models are easily led astray by a weakly related chunk sitting
         next to the right one, so a clear winner goes in alone.
         """
         if not hits:
             return []
+        terms = retrieval.distinctive_terms(question)
         bar = max(self.min_relevance, max(h.score for h in hits) - self.relevance_margin)
-        return [h for h in hits if h.score >= bar]
+        return [
+            h for h in hits
+            if h.score >= bar or (h.score >= self.min_relevance and any(t in h.text for t in terms))
+        ]
 
     def _fit_to_context(self, question: str, hits: list[Hit]) -> list[Hit]:
         """As many of the best hits as the model's window holds beside the rules and the answer."""

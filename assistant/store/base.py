@@ -60,6 +60,11 @@ class VectorStore(ABC):
         """The ``k`` chunks closest to ``embedding`` among those ``viewer`` may see."""
 
     @abstractmethod
+    def query_terms(self, terms: list[str], embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
+        """Up to ``k`` chunks ``viewer`` may see that contain any of ``terms`` literally, those with
+        more of the terms first, then the closest to ``embedding``; scored like ``query``."""
+
+    @abstractmethod
     def document_ids(self, source: str | None = None) -> set[str]:
         """Ids of the documents that have chunks here, optionally of one source."""
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy
+
 from assistant.access import Access, Viewer
 from assistant.embeddings import Vector
 
@@ -19,6 +21,7 @@ from .base import Chunk, ChunkOrigin, Hit, VectorStore
 
 EVERYONE = "*"
 PAGE = 5000  # Chroma caps how many ids one call may carry
+TERM_CANDIDATES = 200  # chunks containing a query's exact terms, ranked before the best k are kept
 
 
 def acl_principals(access: Access) -> list[str]:
@@ -137,6 +140,30 @@ class ChromaStore(VectorStore):
             for chunk_id, text, metadata, distance in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
+        ]
+
+    def query_terms(self, terms: list[str], embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
+        contains = [{"$contains": term} for term in terms]
+        found = self._collection.get(
+            where=viewer_filter(viewer),
+            where_document=contains[0] if len(contains) == 1 else {"$or": contains},
+            limit=TERM_CANDIDATES,
+            include=["documents", "metadatas", "embeddings"],
+        )
+        query = numpy.asarray(embedding)
+        ranked = sorted(
+            (
+                (sum(term in text for term in terms), float(numpy.dot(query, vector)), chunk_id, text, metadata)
+                for chunk_id, text, metadata, vector in zip(
+                    found["ids"], found["documents"], found["metadatas"], found["embeddings"]
+                )
+            ),
+            key=lambda row: (row[0], row[1]),
+            reverse=True,
+        )
+        return [
+            Hit(chunk_id=chunk_id, text=text, position=int(metadata["position"]), score=score, origin=_origin(metadata))
+            for _, score, chunk_id, text, metadata in ranked[:k]
         ]
 
     def document_ids(self, source: str | None = None) -> set[str]:

@@ -9,7 +9,8 @@ chunk's origin (title, URI, source, ACL, position) not surviving the round
 trip; public/user/group ACLs leaking or hiding chunks; a top-k left short
 because invisible chunks were closer (filtering after ranking); set_origin
 re-sharing or renaming without effect, or losing positions; delete_documents
-leaving chunks behind; document_ids ignoring the source; a second client not
+leaving chunks behind; document_ids ignoring the source; the exact-term search
+ignoring the ACL or its ranking; a second client not
 seeing what the first wrote. And at the Runtime level: ``chroma_url`` set, files
 indexed through the Indexer land on the server (not in DATA_DIR/chroma) and are found.
 """
@@ -138,6 +139,26 @@ def test_top_k_stays_full_when_invisible_chunks_are_closer(store):
     assert ids(hits) == [f"public-{n}:0" for n in range(5)]
     finance = store.query(QUERY, 5, Viewer(email="dan@example.com", groups=frozenset({"finance"})))
     assert ids(finance) == [f"forecast-{n}:0" for n in range(5)]
+
+
+def test_exact_terms_are_found_within_the_viewers_documents_most_terms_first(store):
+    def chunk(document: ChunkOrigin, text: str, angle: float) -> Chunk:
+        return Chunk(id=f"{document.document_id}:0", text=text, position=0, origin=document, embedding=at_angle(angle))
+
+    store.upsert([
+        chunk(origin("both"), "VB-900 and TX-400 compared", 60),
+        chunk(origin("one-close"), "the VB-900 datasheet", 20),
+        chunk(origin("one-far"), "VB-900 warranty", 50),
+        chunk(origin("secret", ACLS["finance"]), "VB-900 and TX-400 margins", 5),
+        chunk(origin("neither"), "a lookalike probe", 1),
+    ])  # fmt: skip
+
+    hits = store.query_terms(["VB-900", "TX-400"], QUERY, 3, Viewer(email="bob@example.com"))
+
+    assert ids(hits) == ["both:0", "one-close:0", "one-far:0"]
+    assert hits[1].score == pytest.approx(math.cos(math.radians(20)), abs=1e-4)
+    finance = store.query_terms(["TX-400"], QUERY, 3, Viewer(email="dan@example.com", groups=frozenset({"finance"})))
+    assert ids(finance) == ["secret:0", "both:0"]
 
 
 def test_set_origin_reshares_and_renames_every_chunk_without_re_embedding(store):

@@ -85,7 +85,10 @@ def index_corpus(runtime: Runtime) -> dict[str, str]:
 
 
 def start_server(tmp: Path, embedder, llm, **overrides) -> tuple[BackgroundServer, Runtime]:
-    settings = isolated_settings(data_dir=tmp / "data", models_dir=MODELS_DIR, max_answer_tokens=64, **overrides)
+    # Greedy decoding: the same question gets the same answer on every run.
+    settings = isolated_settings(
+        data_dir=tmp / "data", models_dir=MODELS_DIR, max_answer_tokens=64, temperature=0, **overrides
+    )
     runtime = Runtime(settings)
     runtime.__dict__["embedder"] = embedder
     runtime._llm = llm

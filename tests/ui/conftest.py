@@ -13,6 +13,8 @@ from ``playwright install``. Screenshots land in tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +91,10 @@ def ui_server(tmp_path_factory, embedder, llm) -> UiServer:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+        message = "Chromium is not installed: apt-get install -y chromium (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip("!!! " + message + " !!!")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
