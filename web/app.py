@@ -15,6 +15,7 @@ from assistant.llm import GenerationCancelled
 from assistant.runtime import Runtime
 
 from .answering import Answering
+from .api.deps import CurrentUser
 from connectors.scheduler import Scheduler
 
 from .api.routes import ask, auth, connectors, conversations, documents, health, openai, users
@@ -49,7 +50,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
         summary="A private assistant that answers from your documents, with citations. Nothing leaves the site.",
         lifespan=lifespan,
+        # The schema needs a login like the rest; FastAPI's docs pages would load their scripts from a CDN.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_schema(_: CurrentUser) -> dict:
+        """The OpenAPI description of the API, for any OpenAPI viewer or client generator."""
+        return app.openapi()
+
     metrics = Metrics()
     app.state.runtime = runtime
     app.state.metrics = metrics

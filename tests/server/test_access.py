@@ -178,3 +178,13 @@ def test_unknown_users_and_wrong_passwords_get_the_same_answer(enclave_server):
         wrong = anonymous.post("/api/v1/auth/login", json={"email": "olaf@example.com", "password": "not it at all"})
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json()
+
+
+def test_the_openapi_description_needs_a_login_and_documents_the_api(enclave_server):
+    with enclave_server.client() as anonymous:
+        assert anonymous.get("/openapi.json").status_code == 401
+        assert anonymous.get("/docs").status_code in (401, 404)
+    schema = enclave_server.employee.client.get("/openapi.json").json()
+    assert {"/api/v1/ask", "/api/v1/search", "/v1/chat/completions", "/api/v1/connectors"} <= set(schema["paths"])
+    ask = schema["components"]["schemas"]["AskRequest"]
+    assert ask["examples"] and "question" in ask["required"]
