@@ -1,10 +1,12 @@
-"""Check the model's citations against the sources' words, and fix the ones that point astray.
+"""Check the model's citations against the sources' words: fix the ones that point astray,
+and add the ones it left out.
 
-Small models often state a fact correctly but cite the wrong number. For each
-[n] marker, the words of the sentences citing it are compared with every
-source: when another source clearly contains them and source n does not, the
-marker is taken to mean that source. Only the marker-to-source mapping changes,
-never the text, so an answer already streamed stays valid.
+Small models often state a fact correctly but cite the wrong number, or none.
+For each [n] marker, the words of the sentences citing it are compared with
+every source: when another source clearly contains them and source n does
+not, the marker is taken to mean that source (the mapping changes, not the
+text). A sentence that cites nothing but whose words clearly come from one
+source gets that source's marker.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import re
 from collections.abc import Sequence
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_KEPT_SENTENCE_END = re.compile(r"((?<=[.!?])\s+|\n+)")
+_TRAILING_PUNCTUATION = re.compile(r"^(.*?)([.!?:;]*)$", re.S)
+MIN_CLAIM_WORDS = 2  # "Yes." or "See below." backs no citation
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -24,6 +29,27 @@ CLEAR_SUPPORT = 0.5  # share of a claim's words a source must contain to take ov
 
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
+def _support(words: set[str], source_words: list[set[str]]) -> list[float]:
+    return [len(words & candidate) / len(words) for candidate in source_words]
+
+
+def cite_unmarked(answer: str, sources: Sequence[str]) -> str:
+    """``answer`` with [n] added to each sentence that cites nothing yet is clearly backed by source n."""
+    source_words = [content_words(text) for text in sources]
+    pieces = _KEPT_SENTENCE_END.split(answer)
+    for index in range(0, len(pieces), 2):  # even pieces are sentences, odd ones the breaks between them
+        sentence = pieces[index]
+        words = content_words(sentence)
+        if _MARKER.search(sentence) or len(words) < MIN_CLAIM_WORDS or not sources:
+            continue
+        support = _support(words, source_words)
+        best = max(range(len(sources)), key=lambda i: support[i])
+        if support[best] >= CLEAR_SUPPORT:
+            body, punctuation = _TRAILING_PUNCTUATION.match(sentence).groups()
+            pieces[index] = f"{body.rstrip()} [{best + 1}]{punctuation}"
+    return "".join(pieces)
 
 
 def claims_by_marker(answer: str) -> dict[int, set[str]]:
@@ -47,7 +73,7 @@ def resolve_markers(answer: str, sources: Sequence[str]) -> dict[int, int]:
         mapping[marker] = marker
         if not words:
             continue
-        support = [len(words & candidate) / len(words) for candidate in source_words]
+        support = _support(words, source_words)
         best = max(range(len(sources)), key=lambda i: support[i]) + 1
         if best != marker and support[best - 1] >= CLEAR_SUPPORT and support[marker - 1] < support[best - 1] / 2:
             mapping[marker] = best

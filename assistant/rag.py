@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from assistant import prompts, retrieval
 from assistant.access import Viewer
-from assistant.attribution import resolve_markers
+from assistant.attribution import cite_unmarked, resolve_markers
 from assistant.embeddings import Embedder
 from assistant.llm import LLM, ChatMessage, GenerationOptions
 from assistant.store import Hit, VectorStore
@@ -132,7 +132,8 @@ class Assistant:
         for piece in self.llm.stream(prompts.answer_messages(answer.standalone_question, blocks), self.options, cancel):
             pieces.append(piece)
             yield Token(piece)
-        answer.text = "".join(pieces).strip()
+        # The streamed draft may lack markers the final text gets; clients show the final text.
+        answer.text = cite_unmarked("".join(pieces).strip(), [h.text for h in hits])
         answer.sources = self._citations(answer.text, hits)
         yield answer
 

@@ -25,7 +25,8 @@ TITLE_CHARS = 80
 SSE_DESCRIPTION = (
     "With `stream: true` or `Accept: text/event-stream`: Server-Sent Events — `token` events "
     '(`{"text": …}`), then one `sources` event (the AskResponse fields), then `done`; '
-    "an `error` event if generation fails."
+    "an `error` event if generation fails. The `answer` in `sources` is the final text: the streamed "
+    "draft with its [n] citations checked and completed."
 )
 
 
