@@ -36,7 +36,7 @@ from connectors.interfaces import (
     SourceBusy,
     SyncEvent,
 )
-from connectors.models import ItemFailure, SourceDocument
+from connectors.models import ItemFailure
 from connectors.registry import build
 from ingest.index import Source
 

@@ -20,14 +20,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, select, text
 
 from assistant import accounts
 from assistant.access import Access, Viewer
-from assistant.db import MIGRATIONS, engine_for, session_factory
-from assistant.db.models import Base, ConnectorRecord, Document, LoginFailure, SyncRun, utcnow
+from assistant.db import engine_for, session_factory
+from assistant.db.models import ConnectorRecord, Document, LoginFailure, SyncRun, utcnow
 from connectors import service
 from connectors.models import SourceDocument
 from connectors.sync import SyncAlreadyRunning, SyncEngine
@@ -36,45 +34,10 @@ from tests.conftest import runtime_with, settings_for
 from tests.server.conftest import PASSWORD, start_server
 
 
-def migration_differences(url: str) -> list:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    with engine_for(url).connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
-
-
-def test_the_migrations_build_the_models_schema_on_an_empty_database(postgres_url):
-    """A model changed without a migration, or a migration SQLite tolerates but PostgreSQL does not, shows here."""
-    assert migration_differences(postgres_url) == []
+def test_the_database_really_is_postgresql_through_psycopg(postgres_url):
     with engine_for(postgres_url).connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
-        assert connection.execute(text("SHOW server_version_num")).scalar()  # really PostgreSQL
+        assert connection.execute(text("SHOW server_version_num")).scalar()
     assert engine_for(postgres_url).dialect.driver == "psycopg"
-
-
-def test_an_old_database_is_upgraded_with_its_data_kept(postgres_url):
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    old = create_engine(postgres_url)
-    with old.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(
-            text(
-                "INSERT INTO documents (id, source, source_type, external_id, title, uri, content_hash, size, access,"
-                " details, chunk_count, indexed_at) VALUES ('d1', 'files', 'local', '/a.txt', 'a.txt', 'file:///a.txt',"
-                " 'h', 3, '{}', '{}', 1, '2026-01-01 00:00:00+00')"
-            )
-        )
-    assert "users" not in inspect(old).get_table_names()
-    old.dispose()
-
-    engine = engine_for(postgres_url)
-
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT title FROM documents WHERE id = 'd1'")).scalar() == "a.txt"
-    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
 
 
 def test_accounts_keys_sessions_and_login_throttling(postgres_url):
