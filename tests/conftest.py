@@ -160,16 +160,11 @@ def settings_for(**values) -> Settings:
     return _isolated_settings(**{**defaults, **values})
 
 
-def run_enclave(
-    *args: str,
-    data_dir: Path | None = None,
-    env: dict[str, str | None] | None = None,
-    input: str | None = None,
-    cwd: Path | None = None,
-    prefix: tuple[str, ...] = (),
-    timeout: float = 600,
-) -> subprocess.CompletedProcess:
-    """Run ``enclave ARGS`` as a real subprocess; see the ``cli`` fixture."""
+def enclave_environment(data_dir: Path | None = None, env: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The environment a test's ``enclave`` process gets; see the ``cli`` fixture.
+
+    ``env`` is applied last; a value of None removes the variable.
+    """
     environ = _without_enclave_variables(dict(os.environ))
     environ.update(
         {
@@ -191,6 +186,20 @@ def run_enclave(
             environ[key] = value
     if "ENCLAVE_DATA_DIR" not in environ:
         raise ValueError("give the CLI a data_dir (or ENCLAVE_DATA_DIR) so it never writes into ./data")
+    return environ
+
+
+def run_enclave(
+    *args: str,
+    data_dir: Path | None = None,
+    env: dict[str, str | None] | None = None,
+    input: str | None = None,
+    cwd: Path | None = None,
+    prefix: tuple[str, ...] = (),
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    """Run ``enclave ARGS`` as a real subprocess and wait for it; see the ``cli`` fixture."""
+    environ = enclave_environment(data_dir, env)
     return subprocess.run(
         [*prefix, str(ENCLAVE), *args],
         env=environ,

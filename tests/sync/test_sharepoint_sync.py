@@ -6,7 +6,6 @@ endpoint and downloads, through a running Enclave server.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 
@@ -18,7 +17,7 @@ from assistant.access import Viewer
 from assistant.db.models import ConnectorRecord, Document, SyncRun
 from connectors import service
 from connectors.sync import SyncEngine
-from tests.conftest import ENCLAVE, MODELS_DIR, REPO, run_enclave
+from tests.conftest import ENCLAVE, enclave_environment, run_enclave
 from tests.polling import eventually
 from tests.server.conftest import make_person, start_server
 
@@ -100,7 +99,7 @@ def test_killing_a_sync_midway_and_syncing_again_indexes_everything_exactly_once
     expected = len(FILES) + 60
     record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
     data_dir = runtime.settings.data_dir
-    environment = run_enclave_environment(data_dir)
+    environment = enclave_environment(data_dir)
     syncing = subprocess.Popen([str(ENCLAVE), "sync", "Engineering"], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     try:
@@ -121,13 +120,6 @@ def test_killing_a_sync_midway_and_syncing_again_indexes_everything_exactly_once
     store = runtime.store
     assert store.count() == sum(d.chunk_count for d in documents)
     assert store.document_ids(record.source_id) == {d.id for d in documents}
-
-
-def run_enclave_environment(data_dir) -> dict:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ENCLAVE_")}
-    environment.update(ENCLAVE_DATA_DIR=str(data_dir), ENCLAVE_MODELS_DIR=str(MODELS_DIR),
-                       ENCLAVE_CONFIG=str(REPO / "tests" / "no-such-enclave.toml"))
-    return environment
 
 
 def wait_for_progress(runtime, connector_id: int, at_least: int) -> int:
