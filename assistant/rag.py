@@ -119,7 +119,8 @@ class Assistant:
         """Stream the answer as Tokens, then yield the finished Answer with its sources."""
         answer = Answer(question=question)
         answer.standalone_question = self.standalone(question, history, cancel)
-        hits = self._relevant(self.search(answer.standalone_question, viewer, k), answer.standalone_question)
+        query = retrieval.with_context(answer.standalone_question, history)
+        hits = self._relevant(self.search(query, viewer, k), query)
         if not hits:
             answer.found_nothing = True
             answer.text = prompts.NOTHING_FOUND

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Sequence
+
 from assistant.access import Viewer
 from assistant.attribution import content_words
 from assistant.embeddings import Embedder
+from assistant.llm import ChatMessage
 from assistant.store import Hit, VectorStore
 
 MAX_TERMS = 5
 FUSION_K = 60  # the usual reciprocal-rank-fusion constant: ranks matter, not raw scores
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]*[A-Za-z0-9]|[0-9]")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def distinctive_terms(query: str) -> list[str]:
@@ -32,6 +36,24 @@ def distinctive_terms(query: str) -> list[str]:
         if (coded or named) and token not in terms:
             terms.append(token)
     return sorted(terms, key=len, reverse=True)[:MAX_TERMS]
+
+
+# Words that point back into a conversation ("where do they park there?").
+_REFERRING = frozenset("it its they them their theirs there that those this these he him his she her one ones".split())
+_CONTINUING = ("and ", "what about", "how about", "also ")
+
+
+def with_context(question: str, history: Sequence[ChatMessage]) -> str:
+    """What to search for: ``question``, led by the previous question when it still leans on it.
+
+    A small model does not always manage to rewrite a follow-up into a
+    standalone question; searching with the question it follows keeps the
+    follow-up on its topic either way.
+    """
+    previous = next((m.content for m in reversed(history) if m.role == "user"), None)
+    words = set(_WORD.findall(question.lower()))
+    leaning = bool(words & _REFERRING) or question.lower().startswith(_CONTINUING) or len(content_words(question)) < 3
+    return f"{previous}\n{question}" if previous and leaning else question
 
 
 def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:

@@ -1,12 +1,13 @@
-"""Exact terms in retrieval: codes and names embeddings blur are found literally, within the
-asker's permissions, and merged with the vector ranking."""
+"""Retrieval: codes and names embeddings blur are found literally, within the asker's
+permissions, and merged with the vector ranking; follow-ups are searched in their context."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.access import Access, Viewer
-from assistant.retrieval import distinctive_terms, fuse
+from assistant.llm import ChatMessage
+from assistant.retrieval import distinctive_terms, fuse, with_context
 from assistant.store import ChunkOrigin, Hit
 from connectors.models import SourceDocument
 from ingest.index import Source
@@ -69,3 +70,19 @@ def test_the_exact_term_search_keeps_to_what_the_viewer_may_see(catalogue):
     insider = [h.origin.title for h in catalogue.assistant.search(question, Viewer("fay@example.com", frozenset({"finance"})), 5)]
     assert "XK-7741-internal.txt" not in outsider and len(outsider) == 5
     assert insider[0] == "XK-7741-internal.txt"
+
+
+PARKING = [ChatMessage("user", "Which garage level do employees park on?"), ChatMessage("assistant", "Level P3 [1].")]
+
+
+@pytest.mark.parametrize(
+    "follow_up,searched",
+    [
+        ("Where do visitors park there?", "Which garage level do employees park on?\nWhere do visitors park there?"),
+        ("And on weekends?", "Which garage level do employees park on?\nAnd on weekends?"),
+        ("What is the guest wifi password?", "What is the guest wifi password?"),
+    ],
+)
+def test_a_follow_up_that_leans_on_the_last_question_is_searched_with_it(follow_up, searched):
+    assert with_context(follow_up, PARKING) == searched
+    assert with_context(follow_up, []) == follow_up
