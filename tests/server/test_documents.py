@@ -28,11 +28,12 @@ def test_each_upload_gets_its_own_status(uploaded):
 def test_uploading_the_same_file_again_changes_nothing(enclave_server, tmp_path):
     # The same bytes: a freshly written .docx would differ in its embedded timestamps.
     content = write_documents(tmp_path, ["docx"])["docx"].read_bytes()
-    statuses = [
-        enclave_server.admin.client.post("/api/v1/documents", files={"files": ("minutes.docx", content)}).json()[0]["status"]
+    results = [
+        enclave_server.admin.client.post("/api/v1/documents", files={"files": ("minutes.docx", content)}).json()[0]
         for _ in range(2)
     ]
-    assert statuses == ["added", "unchanged"]
+    assert [r["status"] for r in results] == ["added", "unchanged"]
+    assert enclave_server.admin.client.delete(f"/api/v1/documents/{results[0]['document_id']}").status_code == 204
 
 
 def test_documents_are_listed_by_source_and_page(enclave_server, uploaded):
