@@ -14,6 +14,10 @@ def _normalise(values) -> frozenset[str]:
     return frozenset(v.strip().lower() for v in values if v and v.strip())
 
 
+EVERYONE = "*"
+NOBODY = "nobody"
+
+
 @dataclass(frozen=True)
 class Access:
     """A document's ACL: public, or the users (emails) and groups allowed."""
@@ -46,6 +50,22 @@ class Access:
             groups=frozenset(data.get("groups", ())),
         )
 
+    def principals(self) -> list[str]:
+        """This ACL as principals (``*``, ``user:<email>``, ``group:<name>``), the form stores filter on."""
+        principals = [f"user:{u}" for u in sorted(self.users)] + [f"group:{g}" for g in sorted(self.groups)]
+        if self.public:
+            principals.insert(0, EVERYONE)
+        # Stores refuse an empty list; a document nobody may see is still visible to admins.
+        return principals or [NOBODY]
+
+    @classmethod
+    def from_principals(cls, principals: list[str]) -> Access:
+        return cls(
+            public=EVERYONE in principals,
+            users=frozenset(p[5:] for p in principals if p.startswith("user:")),
+            groups=frozenset(p[6:] for p in principals if p.startswith("group:")),
+        )
+
     def allows(self, viewer: Viewer) -> bool:
         if viewer.sees_everything or self.public:
             return True
@@ -63,6 +83,11 @@ class Viewer:
     def __post_init__(self):
         object.__setattr__(self, "email", self.email.strip().lower())
         object.__setattr__(self, "groups", _normalise(self.groups))
+
+    def principals(self) -> list[str]:
+        """The principals whose documents this viewer may see (meaningless when ``sees_everything``)."""
+        own = [f"user:{self.email}"] if self.email else []
+        return [EVERYONE, *own, *(f"group:{g}" for g in sorted(self.groups))]
 
     @classmethod
     def operator(cls) -> Viewer:

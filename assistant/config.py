@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Cosine similarity a chunk needs to count as relevant; below it for all chunks, "
         "Enclave says it found nothing instead of answering.",
     )
+    reranker_model: Path | None = Field(
+        None,
+        description="Folder of a sentence-transformers cross-encoder that reorders the fused candidates "
+        "before the top-k is kept; default: no reranking.",
+    )
+    rerank_candidates: int = Field(20, ge=1, le=200, description="Candidates the reranker reads per question.")
     relevance_margin: float = Field(
         0.2,
         ge=0,

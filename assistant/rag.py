@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from assistant import prompts, retrieval
 from assistant.access import Viewer
 from assistant.attribution import cite_unmarked, resolve_markers
-from assistant.embeddings import Embedder
+from assistant.embeddings import Vector
 from assistant.llm import LLM, ChatMessage, GenerationOptions
-from assistant.store import Hit, VectorStore
+from assistant.retrieval import Retriever
+from assistant.store import Hit
 
 SNIPPET_CHARS = 300
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -74,8 +75,7 @@ def cited_numbers(text: str) -> list[int]:
 class Assistant:
     def __init__(
         self,
-        embedder: Embedder,
-        store: VectorStore,
+        retriever: Retriever,
         llm: Callable[[], LLM],
         top_k: int = 5,
         min_relevance: float = 0.25,
@@ -83,8 +83,7 @@ class Assistant:
         max_answer_tokens: int = 512,
         temperature: float = 0.1,
     ):
-        self.embedder = embedder
-        self.store = store
+        self.retriever = retriever
         self._llm = llm  # loaded on first use: search needs no model
         self.top_k = top_k
         self.min_relevance = min_relevance
@@ -95,8 +94,15 @@ class Assistant:
     def llm(self) -> LLM:
         return self._llm()
 
-    def search(self, query: str, viewer: Viewer, k: int | None = None) -> list[Hit]:
-        return retrieval.search(self.embedder, self.store, query, viewer, k or self.top_k)
+    def search(
+        self,
+        query: str,
+        viewer: Viewer,
+        k: int | None = None,
+        mode: retrieval.Mode = "hybrid",
+        embedding: Vector | None = None,
+    ) -> list[Hit]:
+        return self.retriever.search(query, viewer, k or self.top_k, mode, embedding)
 
     def standalone(self, question: str, history: Sequence[ChatMessage], cancel: threading.Event | None = None) -> str:
         """A follow-up rewritten so retrieval can understand it without the conversation."""

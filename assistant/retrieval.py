@@ -1,26 +1,34 @@
-"""Hybrid retrieval: the vector search, plus an exact-term search for the words embeddings blur.
+"""Hybrid retrieval: vector search and keyword search, fused, de-duplicated, optionally reranked.
 
 Sentence embeddings capture meaning well but treat "VB-900", "PO 4711" or a
-rare surname as near-synonyms of their neighbours. Terms like these — with a
-digit, an inner capital or hyphen, or a capitalised name mid-sentence — are
-also looked up literally in the index, filtered by the asker's permissions in
-the same query, and the two rankings are merged by reciprocal rank fusion.
+rare surname as near-synonyms of their neighbours; BM25 keyword search finds
+exactly those words but misses paraphrases. Each search runs both — each
+filtered by the asker's permissions inside its own query — and merges the two
+rankings by reciprocal rank fusion, which needs no score calibration between
+them. A paragraph repeated across documents (a disclaimer, a copied section)
+is kept once, so it cannot crowd out the rest of the top-k.
 """
 
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
+from typing import Literal
 
 from assistant.access import Viewer
 from assistant.attribution import content_words
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, Vector
 from assistant.llm import ChatMessage
+from assistant.rerank import Reranker
 from assistant.store import Hit, VectorStore
+from assistant.store.keywords import KeywordHit, KeywordIndex
 
+Mode = Literal["hybrid", "dense", "keyword"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 MAX_TERMS = 5
 FUSION_K = 60  # the usual reciprocal-rank-fusion constant: ranks matter, not raw scores
+CANDIDATES_PER_RESULT = 3  # each half brings 3k candidates: room to fuse and to drop duplicates
+DUPLICATE_OVERLAP = 0.9  # share of words two chunks hold in common to count as the same passage
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]*[A-Za-z0-9]|[0-9]")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -68,11 +76,58 @@ def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
     return [hits[c] for c in sorted(scores, key=scores.get, reverse=True)[:k]]
 
 
-def search(embedder: Embedder, store: VectorStore, query: str, viewer: Viewer, k: int) -> list[Hit]:
-    embedding = embedder.embed_query(query)
-    by_meaning = store.query(embedding, k, viewer)
-    terms = distinctive_terms(query)
-    if not terms:
-        return by_meaning
-    # Exact matches first among equals: a chunk naming the asked-for code beats a lookalike.
-    return fuse([store.query_terms(terms, embedding, k, viewer), by_meaning], k)
+def distinct(hits: list[Hit]) -> list[Hit]:
+    """``hits`` without the passages that repeat an earlier one (nearly) word for word."""
+    kept: list[tuple[Hit, frozenset[str]]] = []
+    for hit in hits:
+        words = frozenset(_WORD.findall(hit.text.lower()))
+        if not any(_overlap(words, other) >= DUPLICATE_OVERLAP for _, other in kept):
+            kept.append((hit, words))
+    return [hit for hit, _ in kept]
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class Retriever:
+    """Finds the chunks a viewer may see that best match a query."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: VectorStore,
+        keywords: KeywordIndex,
+        reranker: Reranker | None = None,
+        rerank_candidates: int = 20,
+    ):
+        self.embedder = embedder
+        self.store = store
+        self.keywords = keywords
+        self.reranker = reranker
+        self.rerank_candidates = rerank_candidates
+
+    def search(
+        self, query: str, viewer: Viewer, k: int, mode: Mode = "hybrid", embedding: Vector | None = None
+    ) -> list[Hit]:
+        """The best ``k`` chunks for ``query``; ``embedding`` is the query's vector when already known."""
+        if embedding is None:
+            embedding = self.embedder.embed_query(query)
+        depth = max(k * CANDIDATES_PER_RESULT, self.rerank_candidates if self.reranker else 0)
+        rankings = []
+        if mode in ("hybrid", "keyword"):
+            terms = distinctive_terms(query)
+            if terms:
+                # Chunks naming the asked-for code or name exactly lead among equals: a lookalike must not win.
+                rankings.append(self._fetch(self.keywords.search_phrases(terms, depth, viewer), embedding, viewer))
+            rankings.append(self._fetch(self.keywords.search(query, depth, viewer), embedding, viewer))
+        if mode in ("hybrid", "dense"):
+            rankings.append(self.store.query(embedding, depth, viewer))
+        candidates = distinct(fuse(rankings, depth))
+        if self.reranker:
+            candidates = self.reranker.rerank(query, candidates)
+        return candidates[:k]
+
+    def _fetch(self, matches: list[KeywordHit], embedding: Vector, viewer: Viewer) -> list[Hit]:
+        # Keyword hits are scored by cosine similarity too, so a relevance bar means one thing for all hits.
+        return self.store.fetch([m.chunk_id for m in matches], embedding, viewer)

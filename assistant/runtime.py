@@ -12,11 +12,14 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
-from assistant.db import session_factory
+from assistant.db import engine_for, session_factory
 from assistant.embeddings import Embedder, get_embedder
 from assistant.llm import LLM, get_llm
 from assistant.rag import Assistant
+from assistant.rerank import CrossEncoderReranker, Reranker
+from assistant.retrieval import Retriever
 from assistant.store import VectorStore, get_store
+from assistant.store.keywords import KeywordIndex, keyword_index_for
 from assistant.store.lock import LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.index import Indexer
@@ -49,6 +52,26 @@ class Runtime:
         return get_store(self.settings)
 
     @cached_property
+    def keywords(self) -> KeywordIndex:
+        keywords = keyword_index_for(engine_for(self.settings.effective_database_url))
+        if keywords.count() == 0 and self.store.count():
+            # Chunks indexed before the keyword half existed (an upgrade): index them once, from the store.
+            chunks = list(self.store.stored_chunks())
+            for start in range(0, len(chunks), 2000):
+                keywords.add(chunks[start : start + 2000])
+        return keywords
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        return CrossEncoderReranker(self.settings.reranker_model) if self.settings.reranker_model else None
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(
+            self.embedder, self.store, self.keywords, self.reranker, rerank_candidates=self.settings.rerank_candidates
+        )
+
+    @cached_property
     def blobs(self) -> BlobStore:
         return BlobStore(self.settings.blobs_dir)
 
@@ -57,6 +80,7 @@ class Runtime:
         return Indexer(
             self.embedder,
             self.store,
+            self.keywords,
             self.sessions,
             self.blobs,
             chunk_size=self.settings.chunk_size,
@@ -77,8 +101,7 @@ class Runtime:
     def assistant(self) -> Assistant:
         s = self.settings
         return Assistant(
-            self.embedder,
-            self.store,
+            self.retriever,
             self.llm,
             top_k=s.top_k,
             min_relevance=s.min_relevance,

@@ -44,32 +44,36 @@ def ingest_paths(
     found = list(files.discover(paths))
     on_found(len(found))
     summary = Summary()
+    readable = []
     for item in found:
-        outcome = _ingest_one(indexer, item, access, summary)
-        on_file(item.path, outcome)
+        problem = item.problem
+        if problem is None:
+            try:
+                readable.append(files.as_document(item.path, access))
+                continue
+            except OSError as error:
+                problem = files.describe_os_error(error)
+        _record(indexer, summary, item.path, problem)
+        on_file(item.path, "failed")
+    for document, result in indexer.index_many(FILES, readable):
+        path = Path(document.external_id)
+        if isinstance(result, OSError):
+            _record(indexer, summary, path, files.describe_os_error(result))
+        elif isinstance(result, ParseError):
+            _record(indexer, summary, path, str(result))
+        else:
+            getattr(summary, result.outcome).append(path)
+            if result.outcome != "unchanged":
+                summary.chunks_written += result.chunks
+        on_file(path, "failed" if isinstance(result, Exception) else result.outcome)
     if prune:
         summary.pruned = prune_missing(indexer)
     return summary
 
 
-def _ingest_one(indexer: Indexer, item: files.Found, access: Access, summary: Summary) -> str:
-    path = item.path
-    reason = item.problem
-    if reason is None:
-        try:
-            result = indexer.index(FILES, files.as_document(path, access))
-        except OSError as error:
-            reason = files.describe_os_error(error)
-        except ParseError as error:
-            reason = str(error)
-        else:
-            getattr(summary, result.outcome).append(path)
-            if result.outcome != "unchanged":
-                summary.chunks_written += result.chunks
-            return result.outcome
+def _record(indexer: Indexer, summary: Summary, path: Path, reason: str) -> None:
     summary.failed.append((path, reason))
     indexer.record_failure(FILES, str(path), path.name, reason)
-    return "failed"
 
 
 def prune_missing(indexer: Indexer) -> list[str]:

@@ -1,7 +1,8 @@
-"""Index one document: parse, chunk, embed, store; skip what has not changed.
+"""Index documents: parse, chunk, embed, store; skip what has not changed.
 
 The application database holds one row per document (with its content hash,
-for change detection); the vector store holds its chunks under the same id. A
+for change detection); the vector store and the keyword index hold its chunks
+under the same id. A
 document is re-embedded only when its bytes change; a new title or ACL is
 applied to the stored chunks in place.
 """
@@ -9,7 +10,8 @@ applied to the stored chunks in place.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -20,6 +22,7 @@ from assistant.access import Access
 from assistant.db.models import Document, IngestFailure
 from assistant.embeddings import Embedder
 from assistant.store import Chunk, ChunkOrigin, VectorStore
+from assistant.store.keywords import KeywordIndex
 from connectors.models import SourceDocument
 
 from .blobs import BlobStore, content_hash
@@ -48,11 +51,26 @@ def document_id(source_id: str, external_id: str) -> str:
     return "d" + hashlib.sha256(f"{source_id}\0{external_id}".encode()).hexdigest()[:31]
 
 
+EMBEDDING_ROUND = 256  # chunks embedded together: large batches keep the embedder busy across small documents
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A document read and split, waiting for its vectors."""
+
+    item: SourceDocument
+    document_id: str
+    raw: bytes
+    digest: str
+    chunks: list[Chunk]
+
+
 class Indexer:
     def __init__(
         self,
         embedder: Embedder,
         store: VectorStore,
+        keywords: KeywordIndex,
         sessions: sessionmaker[Session],
         blobs: BlobStore,
         chunk_size: int = 1000,
@@ -60,17 +78,46 @@ class Indexer:
     ):
         self.embedder = embedder
         self.store = store
+        self.keywords = keywords
         self.sessions = sessions
         self.blobs = blobs
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
 
     def index(self, source: Source, item: SourceDocument) -> IndexResult:
-        """Bring one document up to date. Raises ParseError when it has no usable text.
+        """Bring one document up to date. Raises ParseError when it has no usable text."""
+        [(_, result)] = self.index_many(source, [item])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def index_many(
+        self, source: Source, items: Iterable[SourceDocument]
+    ) -> Iterator[tuple[SourceDocument, IndexResult | ParseError | OSError]]:
+        """Bring documents up to date, yielding each with its result, or the error that stopped it
+        (one unreadable file never stops the rest).
 
         An item whose version, or else whose bytes, match what is indexed is
         not fetched, or not re-embedded; only its title, URI and ACL are refreshed.
+        The chunks of several documents are embedded together, in large batches.
         """
+        waiting: list[_Parsed] = []
+        for item in items:
+            try:
+                parsed = self._parse(source, item)
+            except (ParseError, OSError) as error:
+                yield item, error
+                continue
+            if isinstance(parsed, IndexResult):
+                yield item, parsed
+                continue
+            waiting.append(parsed)
+            if sum(len(p.chunks) for p in waiting) >= EMBEDDING_ROUND:
+                yield from self._write(source, waiting)
+                waiting = []
+        yield from self._write(source, waiting)
+
+    def _parse(self, source: Source, item: SourceDocument) -> IndexResult | _Parsed:
         doc_id = document_id(source.id, item.external_id)
         with self.sessions() as session:
             existing = session.get(Document, doc_id)
@@ -83,28 +130,41 @@ class Indexer:
                 return self._unchanged(session, existing, source, item)
 
         sections = [Section(content)] if isinstance(content, str) else parse(raw, item.filename, item.mime_type)
-        chunks = self._embed(ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access), item, sections)
-        blob = self.blobs.put(raw)
-        # Old chunks go first, so a shorter new version leaves no stale tail behind.
-        self.store.delete_documents([doc_id])
-        self.store.upsert(chunks)
-        try:
-            return self._record(source, item, doc_id, digest, len(raw), len(chunks), blob)
-        except Exception:
-            # No chunks without their document row: the next run indexes it again.
-            self.store.delete_documents([doc_id])
-            raise
-
-    def _embed(self, origin: ChunkOrigin, item: SourceDocument, sections: list[Section]) -> list[Chunk]:
         pieces = split(sections, self.chunk_size, self.chunk_overlap)
         if not pieces:
             raise ParseError("no text left after splitting")
-        # The title travels with every chunk's vector: "the travel policy" should find its pages.
-        vectors = self.embedder.embed_documents([f"{item.title}\n\n{p.text}" for p in pieces])
-        return [
-            Chunk(id=f"{origin.document_id}:{n}", text=p.text, position=n, origin=origin, embedding=v)
-            for n, (p, v) in enumerate(zip(pieces, vectors))
+        origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
+        chunks = [
+            Chunk(id=f"{doc_id}:{n}", text=p.text, position=n, origin=origin, heading=p.heading)
+            for n, p in enumerate(pieces)
         ]
+        return _Parsed(item, doc_id, raw, digest, chunks)
+
+    def _write(self, source: Source, documents: list[_Parsed]) -> Iterator[tuple[SourceDocument, IndexResult]]:
+        if not documents:
+            return
+        chunks = [chunk for document in documents for chunk in document.chunks]
+        vectors = self.embedder.embed_documents([c.searchable_text for c in chunks])
+        chunks = [replace(chunk, embedding=vector) for chunk, vector in zip(chunks, vectors)]
+        ids = [d.document_id for d in documents]
+        # Old chunks go first, so a shorter new version leaves no stale tail behind.
+        self._delete_chunks(ids)
+        self.store.upsert(chunks)
+        self.keywords.add(chunks)
+        for document in documents:
+            try:
+                blob = self.blobs.put(document.raw)
+                result = self._record(source, document.item, document.document_id, document.digest,
+                                      len(document.raw), len(document.chunks), blob)  # fmt: skip
+            except Exception:
+                # No chunks without their document row: the next run indexes them again.
+                self._delete_chunks(ids)
+                raise
+            yield document.item, result
+
+    def _delete_chunks(self, document_ids: list[str]) -> None:
+        self.store.delete_documents(document_ids)
+        self.keywords.delete_documents(document_ids)
 
     def _record(
         self, source: Source, item: SourceDocument, doc_id: str, digest: str, size: int, chunks: int, blob: str
@@ -135,7 +195,7 @@ class Indexer:
     def remove_documents(self, document_ids: list[str]) -> int:
         if not document_ids:
             return 0
-        self.store.delete_documents(document_ids)
+        self._delete_chunks(document_ids)
         with self.sessions() as session:
             documents = session.scalars(select(Document).where(Document.id.in_(document_ids))).all()
             blobs = {d.blob for d in documents if d.blob}
@@ -187,6 +247,7 @@ class Indexer:
             self.store.set_origin(
                 ChunkOrigin(document.id, item.title, item.uri, document.source, document.source_type, item.access)
             )
+            self.keywords.set_access(document.id, item.access)
             document.title, document.uri, document.access = item.title, item.uri, item.access.to_dict()
         document.details = item.metadata
         document.modified_at = item.modified_at

@@ -24,8 +24,17 @@ class ParseError(Exception):
 
 @dataclass(frozen=True)
 class Section:
+    """A run of text under one heading, on one page."""
+
     text: str
     page: int | None = None
+    heading: str = ""
+
+
+# A heading starts a new section only once the one before holds this much text, so a
+# string of short headed paragraphs (an FAQ, a slide) still makes chunks worth retrieving.
+MIN_SECTION_CHARS = 200
+MAX_HEADING_CHARS = 200
 
 
 KINDS_BY_EXTENSION = {
@@ -121,16 +130,40 @@ def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str
         # Imported on first use: each partitioner pulls in its own format libraries.
         partition = getattr(__import__(f"unstructured.partition.{module}", fromlist=[function]), function)
         elements = partition(file=io.BytesIO(content), metadata_filename=filename, languages=["eng"], **options)
-        pages: dict[int | None, list[str]] = {}
-        for element in elements:
-            text = _element_text(element)
-            if text:
-                pages.setdefault(element.metadata.page_number, []).append(text)
-        if elements and elements[0].metadata.subject is not None:
-            pages.setdefault(None, []).insert(0, _email_header(elements[0].metadata))
-        return [Section(text="\n\n".join(texts), page=page) for page, texts in pages.items()]
+        sections = _sections(elements)
+        if sections and elements[0].metadata.subject is not None:
+            first = sections[0]
+            sections[0] = Section(f"{_email_header(elements[0].metadata)}\n\n{first.text}", first.page, first.heading)
+        return sections
 
     return parse_elements
+
+
+def _sections(elements) -> list[Section]:
+    """Group elements into sections: a new one at each page, and at each heading (Title element)
+    once the section before has a body. Headings stay in the text too, so nothing is lost; a
+    section without a heading of its own (a page break mid-section) keeps the one before."""
+    sections: list[Section] = []
+    heading, page, texts, body_chars = "", None, [], 0
+
+    def close() -> None:
+        if texts:
+            sections.append(Section("\n\n".join(texts), page, heading))
+
+    for element in elements:
+        text = _element_text(element)
+        if not text:
+            continue
+        is_heading = element.category == "Title" and len(text) <= MAX_HEADING_CHARS
+        if element.metadata.page_number != page or (is_heading and body_chars >= MIN_SECTION_CHARS):
+            close()
+            texts, page, body_chars = [], element.metadata.page_number, 0
+        if is_heading and not texts:  # a section that opens with a heading is named by it
+            heading = text
+        texts.append(text)
+        body_chars += 0 if is_heading else len(text)
+    close()
+    return sections
 
 
 def _element_text(element) -> str:

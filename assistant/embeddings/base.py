@@ -23,10 +23,13 @@ class Embedder(ABC):
     def embed_documents(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
     ) -> list[Vector]:
-        vectors: list[Vector] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start : start + self.batch_size]
-            vectors.extend(self.embed_batch(batch))
+        # Batches of similar length pad less: sorted, the same texts embed markedly faster.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[Vector] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            for index, vector in zip(batch, self.embed_batch([texts[i] for i in batch])):
+                vectors[index] = vector
             if on_batch:
                 on_batch(len(batch))
         return vectors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.access import Access, Viewer
@@ -29,6 +29,14 @@ class Chunk:
     position: int
     origin: ChunkOrigin
     embedding: Vector = field(default_factory=list, repr=False)
+    heading: str = ""  # the section it comes from, where the document has sections
+
+    @property
+    def searchable_text(self) -> str:
+        """What is embedded and keyword-indexed: the text under its document title and section heading,
+        so "the travel policy" finds its pages even where they never name it."""
+        heading = "" if self.text.startswith(self.heading) else self.heading
+        return "\n".join(filter(None, (self.origin.title, heading))) + "\n\n" + self.text
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Hit:
     position: int
     score: float  # cosine similarity, higher is closer
     origin: ChunkOrigin
+    heading: str = ""
 
 
 class VectorStore(ABC):
@@ -60,9 +69,12 @@ class VectorStore(ABC):
         """The ``k`` chunks closest to ``embedding`` among those ``viewer`` may see."""
 
     @abstractmethod
-    def query_terms(self, terms: list[str], embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
-        """Up to ``k`` chunks ``viewer`` may see that contain any of ``terms`` literally, those with
-        more of the terms first, then the closest to ``embedding``; scored like ``query``."""
+    def fetch(self, chunk_ids: Sequence[str], embedding: Vector, viewer: Viewer) -> list[Hit]:
+        """These chunks, in this order, those ``viewer`` may see; scored against ``embedding`` like ``query``."""
+
+    @abstractmethod
+    def stored_chunks(self) -> Iterator[Chunk]:
+        """Every chunk stored, without its vector (to rebuild the keyword index from)."""
 
     @abstractmethod
     def document_ids(self, source: str | None = None) -> set[str]:

@@ -8,7 +8,7 @@ ranks and the top-k is always drawn from what the viewer may see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,34 +19,14 @@ from assistant.embeddings import Vector
 
 from .base import Chunk, ChunkOrigin, Hit, VectorStore
 
-EVERYONE = "*"
 PAGE = 5000  # Chroma caps how many ids one call may carry
-TERM_CANDIDATES = 200  # chunks containing a query's exact terms, ranked before the best k are kept
-
-
-def acl_principals(access: Access) -> list[str]:
-    principals = [f"user:{u}" for u in sorted(access.users)] + [f"group:{g}" for g in sorted(access.groups)]
-    if access.public:
-        principals.insert(0, EVERYONE)
-    # Chroma refuses an empty list; a document nobody may see is still visible to admins.
-    return principals or ["nobody"]
 
 
 def viewer_filter(viewer: Viewer) -> dict | None:
     if viewer.sees_everything:
         return None
-    principals = [EVERYONE] + ([f"user:{viewer.email}"] if viewer.email else [])
-    principals += [f"group:{g}" for g in sorted(viewer.groups)]
-    clauses = [{"acl": {"$contains": p}} for p in principals]
+    clauses = [{"acl": {"$contains": p}} for p in viewer.principals()]
     return clauses[0] if len(clauses) == 1 else {"$or": clauses}
-
-
-def _access_from(principals: list[str]) -> Access:
-    return Access(
-        public=EVERYONE in principals,
-        users=frozenset(p[5:] for p in principals if p.startswith("user:")),
-        groups=frozenset(p[6:] for p in principals if p.startswith("group:")),
-    )
 
 
 def _origin_metadata(origin: ChunkOrigin) -> dict:
@@ -56,12 +36,23 @@ def _origin_metadata(origin: ChunkOrigin) -> dict:
         "uri": origin.uri,
         "source": origin.source,
         "source_type": origin.source_type,
-        "acl": acl_principals(origin.access),
+        "acl": origin.access.principals(),
     }
 
 
 def _metadata(chunk: Chunk) -> dict:
-    return {**_origin_metadata(chunk.origin), "position": chunk.position}
+    return {**_origin_metadata(chunk.origin), "position": chunk.position, "heading": chunk.heading}
+
+
+def _hit(chunk_id: str, text: str, metadata: dict, score: float) -> Hit:
+    return Hit(
+        chunk_id=chunk_id,
+        text=text,
+        position=int(metadata["position"]),
+        score=score,
+        origin=_origin(metadata),
+        heading=metadata.get("heading") or "",
+    )
 
 
 def _origin(metadata: dict) -> ChunkOrigin:
@@ -71,7 +62,7 @@ def _origin(metadata: dict) -> ChunkOrigin:
         uri=metadata["uri"],
         source=metadata["source"],
         source_type=metadata["source_type"],
-        access=_access_from(list(metadata.get("acl") or [])),
+        access=Access.from_principals(list(metadata.get("acl") or [])),
     )
 
 
@@ -119,7 +110,7 @@ class ChromaStore(VectorStore):
         found = self._collection.get(where={"document_id": origin.document_id}, include=["metadatas"])
         if found["ids"]:
             shared = _origin_metadata(origin)
-            metadatas = [{**shared, "position": m["position"]} for m in found["metadatas"]]
+            metadatas = [{**shared, "position": m["position"], "heading": m.get("heading") or ""} for m in found["metadatas"]]
             self._collection.update(ids=found["ids"], metadatas=metadatas)
 
     def query(self, embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
@@ -130,41 +121,37 @@ class ChromaStore(VectorStore):
             include=["documents", "metadatas", "distances"],
         )
         return [
-            Hit(
-                chunk_id=chunk_id,
-                text=text,
-                position=int(metadata["position"]),
-                score=1.0 - distance,
-                origin=_origin(metadata),
-            )
+            _hit(chunk_id, text, metadata, 1.0 - distance)
             for chunk_id, text, metadata, distance in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
         ]
 
-    def query_terms(self, terms: list[str], embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
-        contains = [{"$contains": term} for term in terms]
+    def fetch(self, chunk_ids: Sequence[str], embedding: Vector, viewer: Viewer) -> list[Hit]:
+        if not chunk_ids:
+            return []
         found = self._collection.get(
-            where=viewer_filter(viewer),
-            where_document=contains[0] if len(contains) == 1 else {"$or": contains},
-            limit=TERM_CANDIDATES,
-            include=["documents", "metadatas", "embeddings"],
+            ids=list(chunk_ids), where=viewer_filter(viewer), include=["documents", "metadatas", "embeddings"]
         )
         query = numpy.asarray(embedding)
-        ranked = sorted(
-            (
-                (sum(term in text for term in terms), float(numpy.dot(query, vector)), chunk_id, text, metadata)
-                for chunk_id, text, metadata, vector in zip(
-                    found["ids"], found["documents"], found["metadatas"], found["embeddings"]
-                )
-            ),
-            key=lambda row: (row[0], row[1]),
-            reverse=True,
-        )
-        return [
-            Hit(chunk_id=chunk_id, text=text, position=int(metadata["position"]), score=score, origin=_origin(metadata))
-            for _, score, chunk_id, text, metadata in ranked[:k]
-        ]
+        hits = {
+            chunk_id: _hit(chunk_id, text, metadata, float(numpy.dot(query, vector)))
+            for chunk_id, text, metadata, vector in zip(
+                found["ids"], found["documents"], found["metadatas"], found["embeddings"]
+            )
+        }
+        return [hits[c] for c in chunk_ids if c in hits]
+
+    def stored_chunks(self) -> Iterator[Chunk]:
+        offset = 0
+        while True:
+            page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"]):
+                hit = _hit(chunk_id, text, metadata, 0.0)
+                yield Chunk(id=chunk_id, text=text, position=hit.position, origin=hit.origin, heading=hit.heading)
+            if len(page["ids"]) < PAGE:
+                return
+            offset += PAGE
 
     def document_ids(self, source: str | None = None) -> set[str]:
         where = {"source": source} if source else None

@@ -23,9 +23,11 @@ def database_url(request, tmp_path) -> str:
 
 def test_the_migrations_build_the_models_schema_on_an_empty_database(database_url):
     """A model changed without a migration, or a migration one database tolerates and the other not, shows here."""
+    # The keyword index's tables differ by dialect (FTS5, tsvector); their migration writes them in SQL.
+    options = {"include_name": lambda name, kind, _parent: not (kind == "table" and name.startswith("keyword_"))}
     with engine_for(database_url).connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata) == []
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
 def test_an_old_database_is_upgraded_with_its_data_kept(database_url):

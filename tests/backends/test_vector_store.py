@@ -9,8 +9,8 @@ chunk's origin (title, URI, source, ACL, position) not surviving the round
 trip; public/user/group ACLs leaking or hiding chunks; a top-k left short
 because invisible chunks were closer (filtering after ranking); set_origin
 re-sharing or renaming without effect, or losing positions; delete_documents
-leaving chunks behind; document_ids ignoring the source; the exact-term search
-ignoring the ACL or its ranking; a second client not
+leaving chunks behind; document_ids ignoring the source; fetching by id
+ignoring the ACL or the order asked; a second client not
 seeing what the first wrote. And at the Runtime level: ``chroma_url`` set, files
 indexed through the Indexer land on the server (not in DATA_DIR/chroma) and are found.
 """
@@ -141,24 +141,30 @@ def test_top_k_stays_full_when_invisible_chunks_are_closer(store):
     assert ids(finance) == [f"forecast-{n}:0" for n in range(5)]
 
 
-def test_exact_terms_are_found_within_the_viewers_documents_most_terms_first(store):
-    def chunk(document: ChunkOrigin, text: str, angle: float) -> Chunk:
-        return Chunk(id=f"{document.document_id}:0", text=text, position=0, origin=document, embedding=at_angle(angle))
+def test_fetch_returns_chunks_in_the_order_asked_scored_and_within_the_viewers_documents(store):
+    store.upsert(chunks_of(origin("plan"), 20, 30))
+    store.upsert(chunks_of(origin("secret", ACLS["finance"]), 5))
 
-    store.upsert([
-        chunk(origin("both"), "VB-900 and TX-400 compared", 60),
-        chunk(origin("one-close"), "the VB-900 datasheet", 20),
-        chunk(origin("one-far"), "VB-900 warranty", 50),
-        chunk(origin("secret", ACLS["finance"]), "VB-900 and TX-400 margins", 5),
-        chunk(origin("neither"), "a lookalike probe", 1),
-    ])  # fmt: skip
+    hits = store.fetch(["plan:1", "secret:0", "plan:0", "never-stored"], QUERY, Viewer(email="bob@example.com"))
 
-    hits = store.query_terms(["VB-900", "TX-400"], QUERY, 3, Viewer(email="bob@example.com"))
+    assert ids(hits) == ["plan:1", "plan:0"]
+    assert [h.score for h in hits] == pytest.approx([math.cos(math.radians(30)), math.cos(math.radians(20))], abs=1e-4)
+    assert hits[0].position == 1 and hits[0].origin == origin("plan")
+    assert ids(store.fetch(["secret:0"], QUERY, Viewer.operator())) == ["secret:0"]
+    assert store.fetch([], QUERY, Viewer.operator()) == []
 
-    assert ids(hits) == ["both:0", "one-close:0", "one-far:0"]
-    assert hits[1].score == pytest.approx(math.cos(math.radians(20)), abs=1e-4)
-    finance = store.query_terms(["TX-400"], QUERY, 3, Viewer(email="dan@example.com", groups=frozenset({"finance"})))
-    assert ids(finance) == ["secret:0", "both:0"]
+
+def test_stored_chunks_gives_back_every_chunk_with_its_origin_and_heading(store):
+    document = origin("guide", ACLS["finance"])
+    store.upsert([Chunk(id="guide:0", text="Parking is on level P3.", position=0, origin=document,
+                        embedding=at_angle(10), heading="Parking")])  # fmt: skip
+    store.upsert(chunks_of(origin("other"), 20))
+
+    chunks = {c.id: c for c in store.stored_chunks()}
+
+    assert set(chunks) == {"guide:0", "other:0"}
+    assert chunks["guide:0"].origin == document and chunks["guide:0"].heading == "Parking"
+    assert chunks["guide:0"].text == "Parking is on level P3."
 
 
 def test_set_origin_reshares_and_renames_every_chunk_without_re_embedding(store):
