@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(1000, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks.")
     top_k: int = Field(5, ge=1, le=50, description="Chunks retrieved per question.")
+    source_tokens: int = Field(
+        4096, ge=64, description="Most tokens of retrieved text put into one prompt (the context window also limits it)."
+    )
+    prompt_format: Literal["sources-first", "question-first"] = Field(
+        "sources-first", description="Where the question goes in the answer prompt: after the sources, or before and after them."
+    )
     min_relevance: float = Field(
         0.25,
         ge=-1,

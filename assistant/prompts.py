@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from assistant.llm import ChatMessage
 
@@ -36,11 +37,20 @@ def source_block(number: int, title: str, text: str) -> str:
     return f'<source id="{number}" title="{neutralise(title)}">\n{neutralise(text)}\n</source>'
 
 
-def answer_messages(question: str, sources: list[str]) -> list[ChatMessage]:
+PromptFormat = Literal["sources-first", "question-first"]
+
+
+def answer_messages(question: str, sources: list[str], form: PromptFormat = "sources-first") -> list[ChatMessage]:
+    """The fixed rules as the system turn (evaluated once, then reused from llama.cpp's cache), and one
+    user turn with the sources and the question, sources first (as in the rules' example) or question first."""
     # No earlier turns: the question arrives already made standalone, and old
     # answers' [n] markers would point at other sources. The example lives in the
     # rules, not in a worked exchange: small models repeat a worked answer verbatim.
-    user = "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question}\nAnswer:"
+    listed = "Sources:\n\n" + "\n\n".join(sources)
+    if form == "question-first":
+        user = f"Question: {question}\n\n{listed}\n\nAnswer the question: {question}\nAnswer:"
+    else:
+        user = f"{listed}\n\nQuestion: {question}\nAnswer:"
     return [ChatMessage("system", ANSWER_RULES), ChatMessage("user", user)]
 
 

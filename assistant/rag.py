@@ -47,6 +47,7 @@ class Answer:
     sources: list[Citation] = field(default_factory=list)
     found_nothing: bool = False
     standalone_question: str = ""
+    search_query: str = ""
 
     def to_dict(self) -> dict:
         return {"answer": self.text, "sources": [s.to_dict() for s in self.sources]}
@@ -82,6 +83,8 @@ class Assistant:
         relevance_margin: float = 0.2,
         max_answer_tokens: int = 512,
         temperature: float = 0.1,
+        source_tokens: int = 4096,
+        prompt_format: prompts.PromptFormat = "sources-first",
     ):
         self.retriever = retriever
         self._llm = llm  # loaded on first use: search needs no model
@@ -89,6 +92,8 @@ class Assistant:
         self.min_relevance = min_relevance
         self.relevance_margin = relevance_margin
         self.options = GenerationOptions(max_tokens=max_answer_tokens, temperature=temperature)
+        self.source_tokens = source_tokens
+        self.prompt_format = prompt_format
 
     @property
     def llm(self) -> LLM:
@@ -125,8 +130,8 @@ class Assistant:
         """Stream the answer as Tokens, then yield the finished Answer with its sources."""
         answer = Answer(question=question)
         answer.standalone_question = self.standalone(question, history, cancel)
-        query = retrieval.with_context(answer.standalone_question, history)
-        hits = self._relevant(self.search(query, viewer, k), query)
+        answer.search_query = retrieval.with_context(answer.standalone_question, history)
+        hits = self._relevant(self.search(answer.search_query, viewer, k), answer.search_query)
         if not hits:
             answer.found_nothing = True
             answer.text = prompts.NOTHING_FOUND
@@ -136,7 +141,7 @@ class Assistant:
         hits = self._fit_to_context(answer.standalone_question, hits)
         blocks = [prompts.source_block(n, h.origin.title, h.text) for n, h in enumerate(hits, start=1)]
         pieces = []
-        for piece in self.llm.stream(prompts.answer_messages(answer.standalone_question, blocks), self.options, cancel):
+        for piece in self.llm.stream(prompts.answer_messages(answer.standalone_question, blocks, self.prompt_format), self.options, cancel):
             pieces.append(piece)
             yield Token(piece)
         # The streamed draft may lack markers the final text gets; clients show the final text.
@@ -167,9 +172,11 @@ class Assistant:
         ]
 
     def _fit_to_context(self, question: str, hits: list[Hit]) -> list[Hit]:
-        """As many of the best hits as the model's window holds beside the rules and the answer."""
+        """As many of the best hits as the source budget, and the model's window beside the rules and
+        the answer, hold (always the best one)."""
         llm = self.llm
-        budget = llm.context_size - self.options.max_tokens - llm.count_tokens(prompts.ANSWER_RULES + question) - 64
+        room = llm.context_size - self.options.max_tokens - llm.count_tokens(prompts.ANSWER_RULES + question) - 64
+        budget = min(room, self.source_tokens)
         kept, used = [], 0
         for hit in hits:
             cost = llm.count_tokens(hit.text) + 16

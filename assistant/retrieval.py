@@ -125,7 +125,7 @@ class Retriever:
             rankings.append(self.store.query(embedding, depth, viewer))
         candidates = distinct(fuse(rankings, depth))
         if self.reranker:
-            candidates = self.reranker.rerank(query, candidates)
+            candidates = self.reranker.rerank(query, candidates[: max(k, self.rerank_candidates)])
         return candidates[:k]
 
     def _fetch(self, matches: list[KeywordHit], embedding: Vector, viewer: Viewer) -> list[Hit]:

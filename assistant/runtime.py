@@ -108,4 +108,6 @@ class Runtime:
             relevance_margin=s.relevance_margin,
             max_answer_tokens=s.max_answer_tokens,
             temperature=s.temperature,
+            source_tokens=s.source_tokens,
+            prompt_format=s.prompt_format,
         )

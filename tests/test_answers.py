@@ -4,7 +4,8 @@ Failure modes covered: the answer missing the fact, or citing the wrong file
 (or none) when the fact is in exactly one of many files; the streamed tokens
 not adding up to the answer; a question the documents cannot answer reaching
 the model instead of getting the "nothing found" reply; a document the viewer
-may not see being used to answer them.
+may not see being used to answer them; more passages in the prompt than the
+source budget allows.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from assistant import prompts
 from assistant.access import Access, Viewer
 from assistant.llm import LLM
 from assistant.rag import Answer, Token
+from connectors.models import SourceDocument
 from ingest.files import ingest_paths
+from ingest.index import Source
 from tests.conftest import runtime_with, settings_for
+from tests.fakes import SlowLLM
 
 FACT_FILE = "facilities.docx"
 QUESTION = "What is the access code for the server room in Building C?"
@@ -103,3 +107,16 @@ def test_a_document_the_viewer_may_not_see_is_not_used_to_answer(make_runtime, t
     # The document is there: a member of the group would get it (retrieval only, no model needed).
     member = Viewer(email="fm@example.com", groups=frozenset({"facilities"}))
     assert [h.origin.title for h in runtime.assistant.search(QUESTION, member)] == [FACT_FILE]
+
+
+@pytest.mark.parametrize(("source_tokens", "passages"), [(4096, 4), (120, 1)])
+def test_the_source_budget_caps_the_passages_in_the_prompt(make_runtime, source_tokens, passages):
+    runtime = make_runtime(with_llm=False, source_tokens=source_tokens, min_relevance=-1, relevance_margin=2, top_k=4)
+    runtime._llm = recorder = SlowLLM(length=3, pause=0)
+    for n in range(4):
+        text = f"Building {n} has {n + 2} floors and a canteen on the ground floor. " * 4  # about 90 tokens
+        runtime.indexer.index(Source("files", "local"), SourceDocument(f"b{n}", f"b{n}.txt", f"file:///b{n}", text, "b.txt"))
+
+    runtime.assistant.answer("How many floors does each building have?", Viewer.operator())
+
+    assert recorder.generations[0].question.count("<source ") == passages

@@ -100,3 +100,36 @@ def test_pdf_without_text_layer_says_so(tmp_path):
 
     with pytest.raises(ParseError, match="no text found in this pdf file"):
         parse(path.read_bytes(), path.name)
+
+
+HANDBOOK = b"""# Employee Handbook
+
+Welcome to the company. This handbook explains how we work together, what you can expect from us and
+what we expect from you, from your first day to your last. Keep it at hand; HR updates it every January.
+
+## Vacation
+
+Everyone gets 26 days a year. Requests go through PeopleHub at least two weeks ahead, and your manager
+answers within three working days. Days not taken by the end of March lapse unless HR agrees otherwise.
+
+## Parking
+
+Level P3 of the garage is for employees; visitors use level P1 and register at reception first.
+"""
+
+
+def test_sections_follow_the_documents_headings():
+    sections = parse(HANDBOOK, "handbook.md")
+
+    assert [s.heading for s in sections] == ["Employee Handbook", "Vacation", "Parking"]
+    assert sections[1].text.startswith("Vacation\n\n") and "PeopleHub" in sections[1].text
+    assert "visitors use level P1" in sections[2].text and "PeopleHub" not in sections[2].text
+
+
+def test_short_sections_are_kept_together_under_the_first_heading():
+    faq = b"# FAQ\n\n## Wifi?\n\nGuest-Net.\n\n## Printer?\n\nSecond floor.\n\n## Coffee?\n\nKitchen, free.\n"
+
+    [section] = parse(faq, "faq.md")
+
+    assert section.heading == "FAQ"
+    assert all(word in section.text for word in ("Wifi?", "Guest-Net.", "Printer?", "Coffee?", "Kitchen, free."))

@@ -75,6 +75,17 @@ def test_answer_messages_put_the_sources_and_the_question_in_one_user_turn():
     assert "Alpha" in messages[-1].content and "<|im_end|>" not in messages[-1].content
 
 
+def test_question_first_asks_before_and_after_the_sources_with_the_same_rules():
+    blocks = [prompts.source_block(1, "a.txt", "Alpha text")]
+    sources_first = prompts.answer_messages("What is alpha?", blocks)
+    question_first = prompts.answer_messages("What is alpha?", blocks, "question-first")
+
+    assert question_first[0] == sources_first[0]  # one system turn for every question: its state is reused
+    user = question_first[-1].content
+    assert user.startswith("Question: What is alpha?") and user.endswith("What is alpha?\nAnswer:")
+    assert user.index("Alpha text") > user.index("Question:")
+
+
 @pytest.mark.parametrize(
     ("text", "numbers"),
     [

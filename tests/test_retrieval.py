@@ -1,11 +1,17 @@
 """Retrieval: codes and names embeddings blur are found literally, within the asker's
-permissions, and merged with the vector ranking; follow-ups are searched in their context."""
+permissions, and merged with the vector ranking; a passage repeated across documents is
+kept once; hits carry their section heading; a configured reranker orders the candidates;
+follow-ups are searched in their context."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import torch
 
 from assistant.access import Access, Viewer
+from assistant.embeddings.local import bundled_model_path
 from assistant.llm import ChatMessage
 from assistant.retrieval import distinctive_terms, fuse, with_context
 from assistant.store import ChunkOrigin, Hit
@@ -86,3 +92,58 @@ PARKING = [ChatMessage("user", "Which garage level do employees park on?"), Chat
 def test_a_follow_up_that_leans_on_the_last_question_is_searched_with_it(follow_up, searched):
     assert with_context(follow_up, PARKING) == searched
     assert with_context(follow_up, []) == follow_up
+
+
+DISCLAIMER = "This document is confidential. Do not forward it outside Tarnwick Sensors or print it at home."
+
+
+def test_a_passage_repeated_across_documents_does_not_crowd_the_top_k(catalogue):
+    for n in range(6):
+        index(catalogue, f"memo-{n}.txt", DISCLAIMER, Access.everyone())
+    index(catalogue, "memo-6.txt", DISCLAIMER + " (v2)", Access.everyone())  # nearly word for word
+
+    hits = catalogue.assistant.search("May I forward confidential documents or print them at home?", Viewer("sam@x.org"), 5)
+
+    assert len(hits) == 5
+    assert sum(h.origin.title.startswith("memo-") for h in hits) == 1
+    assert hits[0].origin.title.startswith("memo-")
+
+
+def test_each_hit_carries_its_section_heading(make_runtime):
+    runtime = make_runtime(with_llm=False)
+    body = "Level P3 of the garage is for employees; visitors use level P1 and register at reception. " * 3
+    index(runtime, "guide.md", f"# Office guide\n\n{'Welcome to the Linz office. ' * 10}\n\n## Parking\n\n{body}",
+          Access.everyone())  # fmt: skip
+
+    [hit] = runtime.assistant.search("Where do visitors park?", Viewer.operator(), 1)
+
+    assert hit.heading == "Parking" and "visitors use level P1" in hit.text
+
+
+@pytest.fixture
+def cross_encoder(tmp_path_factory, embedder) -> Path:
+    """A cross-encoder folder made from the bundled MiniLM (its scoring head freshly initialised, then
+    saved): not a good reranker, but a real one, whose order differs from the retriever's."""
+    from sentence_transformers import CrossEncoder
+
+    folder = tmp_path_factory.mktemp("cross-encoder")
+    torch.manual_seed(7)
+    CrossEncoder(str(bundled_model_path()), num_labels=1, device="cpu").save(str(folder))
+    return folder
+
+
+def test_a_reranker_reorders_the_fused_candidates_when_configured(make_runtime, cross_encoder):
+    plain = make_runtime(with_llm=False)
+    reranked = make_runtime(with_llm=False, reranker_model=cross_encoder, rerank_candidates=6)
+    models = ["AB-1203", "AB-1217", "CD-2240", "CD-2291", "EF-3305", "EF-3356", "GH-4410", "GH-4472"]
+    for n, model in enumerate(models):
+        index(plain, f"{model}.txt", f"The {model} probe measures up to {300 + n * 10} degrees.", Access.everyone())
+    question, viewer = "Which probe measures the hottest ovens?", Viewer.operator()
+
+    candidates = plain.assistant.search(question, viewer, 6)
+    scores = reranked.reranker.model.predict([(question, h.text) for h in candidates])
+    expected = [h.chunk_id for _, h in sorted(zip(scores, candidates), key=lambda pair: -pair[0])][:3]
+
+    assert plain.reranker is None
+    assert [h.chunk_id for h in reranked.assistant.search(question, viewer, 3)] == expected
+    assert expected != [h.chunk_id for h in candidates[:3]]  # the reranker did change the order

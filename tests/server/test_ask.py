@@ -59,8 +59,13 @@ def test_a_follow_up_is_understood_from_the_conversation(enclave_server):
     client = enclave_server.employee.client
     first = client.post("/api/v1/ask", json={"question": PARKING}).json()
     follow_up = client.post(
-        "/api/v1/ask", json={"question": "And where do visitors park there?", "conversation_id": first["conversation_id"]}
+        "/api/v1/ask",
+        json={"question": "And where do visitors park there?", "conversation_id": first["conversation_id"], "debug": True},
     ).json()
+    assert "debug" not in first or first["debug"] is None  # only when asked for
+    # The rewrite is visible: a standalone question, and the search led by the question it follows.
+    assert follow_up["debug"]["standalone_question"].strip()
+    assert follow_up["debug"]["search_query"] == f"{PARKING}\n{follow_up['debug']['standalone_question']}"
     assert follow_up["conversation_id"] == first["conversation_id"]
     assert not follow_up["found_nothing"]
     assert "parking.md" in [s["title"] for s in follow_up["sources"]]

@@ -30,6 +30,7 @@ class AskRequest(BaseModel):
     conversation_id: str | None = Field(None, description="Continue this conversation; omit to start a new one.")
     k: int | None = Field(None, ge=1, le=50, description="Chunks to retrieve (default: the server's top_k).")
     stream: bool = Field(False, description="Answer with Server-Sent Events: token…, sources, done.")
+    debug: bool = Field(False, description="Also return how the question was searched (the `debug` field).")
 
 
 class Source(BaseModel):
@@ -41,6 +42,17 @@ class Source(BaseModel):
     source_type: str = Field(description="local, upload, sharepoint or salesforce.")
     snippet: str = Field(description="The start of the passage the answer used.")
     score: float = Field(description="Cosine similarity of the passage to the question.")
+
+
+class AskDebug(BaseModel):
+    standalone_question: str = Field(
+        description="The question as retrieval understood it: a follow-up rewritten from the conversation "
+        "into a question that stands on its own (the question itself when there was no conversation)."
+    )
+    search_query: str = Field(
+        description="The text searched for: the standalone question, led by the previous question when "
+        "the follow-up still refers back to it."
+    )
 
 
 class AskResponse(BaseModel):
@@ -73,6 +85,7 @@ class AskResponse(BaseModel):
     conversation_id: str
     message_id: str
     found_nothing: bool = Field(False, description="True when no document was relevant, so nothing was generated.")
+    debug: AskDebug | None = Field(None, description="How the question was searched; only when asked for with `debug`.")
 
 
 class SearchHit(BaseModel):

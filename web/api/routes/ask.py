@@ -17,7 +17,7 @@ from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
 
 from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
-from ..schemas import AskRequest, AskResponse, Problem, SearchHit
+from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
 
 router = APIRouter(prefix="/api/v1", tags=["ask"])
 
@@ -48,7 +48,7 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
     if not wants_stream:
         answer = await answering.answer(user.email, body.question, viewer, history, body.k, request)
         message_id = _save_exchange(db, conversation, answer)
-        return _response(answer, conversation.id, message_id)
+        return _response(answer, conversation.id, message_id, body.debug)
 
     answering.check_capacity()
 
@@ -60,7 +60,7 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
                 else:
                     with runtime.sessions() as session:
                         message_id = _save_exchange(session, session.get(Conversation, conversation.id), event)
-                    yield _sse("sources", _response(event, conversation.id, message_id).model_dump())
+                    yield _sse("sources", _response(event, conversation.id, message_id, body.debug).model_dump(exclude_none=True))
             yield _sse("done", {})
         except Exception as error:  # the stream has started: the error must travel as an event
             yield _sse("error", {"detail": f"generation failed: {error}"})
@@ -131,13 +131,16 @@ def _save_exchange(db: Session, conversation: Conversation, answer: Answer) -> s
     return message_id
 
 
-def _response(answer: Answer, conversation_id: str, message_id: str) -> AskResponse:
+def _response(answer: Answer, conversation_id: str, message_id: str, debug: bool) -> AskResponse:
     return AskResponse(
         answer=answer.text,
         sources=[c.to_dict() for c in answer.sources],
         conversation_id=conversation_id,
         message_id=message_id,
         found_nothing=answer.found_nothing,
+        debug=AskDebug(standalone_question=answer.standalone_question, search_query=answer.search_query)
+        if debug
+        else None,
     )
 
 
