@@ -127,6 +127,7 @@ def _parse_pdf(content: bytes, filename: str) -> list[Section]:
 def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str], list[Section]]:
     def parse_elements(content: bytes, filename: str) -> list[Section]:
         _use_bundled_spacy_model()
+        _skip_narrative_guessing()
         # Imported on first use: each partitioner pulls in its own format libraries.
         partition = getattr(__import__(f"unstructured.partition.{module}", fromlist=[function]), function)
         elements = partition(file=io.BytesIO(content), metadata_filename=filename, languages=["eng"], **options)
@@ -210,6 +211,26 @@ def _use_bundled_spacy_model() -> None:
     tokenize._load_spacy_model = load_bundled_model
     tokenize._install_spacy_model = refuse_download
     tokenize._enclave_patched = True
+
+
+def _skip_narrative_guessing() -> None:
+    """Let unstructured's HTML parser (also behind Markdown) type paragraphs without spaCy.
+
+    For every paragraph it asks spaCy whether it reads as narrative prose —
+    sentence tokenisation that took about 85% of the time to parse an HTML
+    manual — to label it NarrativeText rather than Text. Enclave treats both
+    alike; headings, list items and tables come from the tags and are kept.
+    """
+    from unstructured.documents.elements import ListItem, Text
+    from unstructured.partition.html import parser
+    from unstructured.partition.text_type import is_bulleted_text
+
+    def element_type(text: str):
+        if len(text) < 2:
+            return None
+        return ListItem if is_bulleted_text(text) else Text
+
+    parser.derive_element_type_from_text = element_type
 
 
 _PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
