@@ -9,7 +9,7 @@ import typer
 
 from assistant.errors import ConfigurationError, EnclaveError
 
-from . import connectors, ingest, models, query, serve, status, users
+from . import connectors, evaluate, ingest, models, query, serve, status, users
 
 app = typer.Typer(
     name="enclave",
@@ -26,6 +26,7 @@ app.command("status")(status.status)
 app.command("config")(status.config)
 app.command("serve")(serve.serve)
 app.command("sync")(connectors.sync)
+app.command("eval")(evaluate.evaluate)
 app.add_typer(models.app, name="models")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="apikeys")

@@ -1,0 +1,68 @@
+"""enclave eval DATASET: retrieval and answer quality on known questions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assistant.runtime import Runtime
+
+from .common import err, load_settings, out, runtime
+
+
+def evaluate(
+    dataset: str = typer.Argument(
+        ..., help="squad or pubmedqa (public benchmarks, indexed apart), or a JSONL file of questions about your index."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."),
+    answers: bool = typer.Option(False, "--answers", help="Also have the LLM answer a fixed sample of questions, and score it."),
+    answer_limit: int = typer.Option(200, "--answer-limit", min=1, help="How many questions --answers asks (a fixed sample)."),
+    model: str | None = typer.Option(None, "--model", help="Answer with this model instead of the default."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout instead of tables."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Folder for the report's .json and .md files (default: benchmarks/results)."
+    ),
+) -> None:
+    """Measure how often search puts the right document first (recall@1, recall@5, MRR@10 for keyword, dense and
+    hybrid search) and, with --answers, how good the answers are and how long they take.
+
+    Example: enclave eval squad --limit 1000 --answers
+    """
+    from assistant.evaluation import datasets, report, runner
+    from assistant.evaluation.scratch import scratch_settings
+
+    chosen = datasets.load(dataset)
+    if chosen.corpus is None:
+        evaluating = runtime(model)
+    else:  # a benchmark's own index, beside the appliance's
+        evaluating = Runtime(scratch_settings(load_settings(), chosen.name), model=model, index_lock="exclusive")
+    with _progress_bars() as track:
+        result = runner.run(chosen, evaluating, limit, answer_limit, answers, track)
+
+    model_name = evaluating.llm().name if answers else None
+    built = report.build(result, evaluating.settings, evaluating.embedder.name, model_name)
+    json_path, markdown_path = report.write(built, output or datasets.REPOSITORY / "benchmarks" / "results")
+    if as_json:
+        print(json.dumps(built, indent=2, ensure_ascii=False))
+    else:
+        for table in report.tables(built):
+            out.print(table)
+    err.print(f"Written to {json_path} and {markdown_path}")
+
+
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+
+        def track(label: str, total: int) -> Callable[[int], None]:
+            task = progress.add_task(label, total=total)
+            return lambda n: progress.advance(task, n)
+
+        yield track
