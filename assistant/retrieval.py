@@ -3,10 +3,12 @@
 Sentence embeddings capture meaning well but treat "VB-900", "PO 4711" or a
 rare surname as near-synonyms of their neighbours; BM25 keyword search finds
 exactly those words but misses paraphrases. Each search runs both — each
-filtered by the asker's permissions inside its own query — and merges the two
-rankings by reciprocal rank fusion, which needs no score calibration between
-them. A paragraph repeated across documents (a disclaimer, a copied section)
-is kept once, so it cannot crowd out the rest of the top-k.
+filtered by the asker's permissions inside its own query — and adds their
+scores, each scaled to 0..1 over its own candidates, half and half; a chunk
+holding a code the question names word for word gets a bonus. On SQuAD and
+PubMedQA this beat reciprocal rank fusion (README, "Retrieval quality"). A
+paragraph repeated across documents (a disclaimer, a copied section) is kept
+once, so it cannot crowd out the rest of the top-k.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from assistant.embeddings import Embedder, Vector
 from assistant.llm import ChatMessage
 from assistant.rerank import Reranker
 from assistant.store import Hit, VectorStore
-from assistant.store.keywords import KeywordHit, KeywordIndex
+from assistant.store.keywords import KeywordIndex
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 MAX_TERMS = 5
-FUSION_K = 60  # the usual reciprocal-rank-fusion constant: ranks matter, not raw scores
-CANDIDATES_PER_RESULT = 3  # each half brings 3k candidates: room to fuse and to drop duplicates
+KEYWORD_WEIGHT = 0.5  # measured: 0.4 and 0.6 were each a little worse on SQuAD recall@5
+EXACT_CODE_BONUS = 0.2  # a chunk holding the asked-for code must beat its lookalikes
+CANDIDATES = 30  # per half, at least: enough for both to overlap and for the 0..1 scaling to be stable
 DUPLICATE_OVERLAP = 0.9  # share of words two chunks hold in common to count as the same passage
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]*[A-Za-z0-9]|[0-9]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -64,16 +67,31 @@ def with_context(question: str, history: Sequence[ChatMessage]) -> str:
     return f"{previous}\n{question}" if previous and leaning else question
 
 
-def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
-    """Merge rankings by reciprocal rank: a chunk high in either, or present in both, comes first;
-    ties go to the earlier ranking."""
-    scores: dict[str, float] = {}
-    hits: dict[str, Hit] = {}
-    for ranking in rankings:
-        for rank, hit in enumerate(ranking):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (FUSION_K + rank + 1)
-            hits.setdefault(hit.chunk_id, hit)
-    return [hits[c] for c in sorted(scores, key=scores.get, reverse=True)[:k]]
+def coded_terms(query: str) -> list[str]:
+    """The distinctive terms that are codes (a digit, hyphen or underscore in them), not names."""
+    return [t for t in distinctive_terms(query) if any(c.isdigit() or c in "-_" for c in t)]
+
+
+def scaled(scores: dict[str, float]) -> dict[str, float]:
+    """Scores mapped onto 0..1 (the best 1, the worst candidate 0); a lone candidate gets 1."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    return {c: (s - low) / (high - low) if high > low else 1.0 for c, s in scores.items()}
+
+
+def fuse(by_meaning: list[Hit], by_words: list[tuple[Hit, float]], exact: set[str] = frozenset()) -> list[Hit]:
+    """Merge the vector ranking with the keyword ranking (hits with their keyword scores): each
+    half's scores scaled to 0..1 and weighted, plus a bonus for the chunks in ``exact``."""
+    meaning = scaled({h.chunk_id: h.score for h in by_meaning})
+    words = scaled({h.chunk_id: score for h, score in by_words})
+    hits = {h.chunk_id: h for h in by_meaning} | {h.chunk_id: h for h, _ in by_words}
+    combined = {
+        c: (1 - KEYWORD_WEIGHT) * meaning.get(c, 0.0) + KEYWORD_WEIGHT * words.get(c, 0.0)
+        + (EXACT_CODE_BONUS if c in exact else 0.0)
+        for c in hits
+    }  # fmt: skip
+    return [hits[c] for c in sorted(combined, key=combined.__getitem__, reverse=True)]
 
 
 def distinct(hits: list[Hit]) -> list[Hit]:
@@ -113,21 +131,23 @@ class Retriever:
         """The best ``k`` chunks for ``query``; ``embedding`` is the query's vector when already known."""
         if embedding is None:
             embedding = self.embedder.embed_query(query)
-        depth = max(k * CANDIDATES_PER_RESULT, self.rerank_candidates if self.reranker else 0)
-        rankings = []
-        if mode in ("hybrid", "keyword"):
-            terms = distinctive_terms(query)
-            if terms:
-                # Chunks naming the asked-for code or name exactly lead among equals: a lookalike must not win.
-                rankings.append(self._fetch(self.keywords.search_phrases(terms, depth, viewer), embedding, viewer))
-            rankings.append(self._fetch(self.keywords.search(query, depth, viewer), embedding, viewer))
-        if mode in ("hybrid", "dense"):
-            rankings.append(self.store.query(embedding, depth, viewer))
-        candidates = distinct(fuse(rankings, depth))
+        depth = max(k * 3, CANDIDATES, self.rerank_candidates if self.reranker else 0)
+        if mode == "dense":
+            candidates = self.store.query(embedding, depth, viewer)
+        elif mode == "keyword":
+            candidates = [hit for hit, _ in self._keyword_hits(query, depth, embedding, viewer)]
+        else:
+            codes = coded_terms(query)
+            exact = {m.chunk_id for m in self.keywords.search_phrases(codes, depth, viewer)} if codes else set()
+            by_words = self._keyword_hits(query, depth, embedding, viewer)
+            candidates = fuse(self.store.query(embedding, depth, viewer), by_words, exact)
+        candidates = distinct(candidates)
         if self.reranker:
             candidates = self.reranker.rerank(query, candidates[: max(k, self.rerank_candidates)])
         return candidates[:k]
 
-    def _fetch(self, matches: list[KeywordHit], embedding: Vector, viewer: Viewer) -> list[Hit]:
-        # Keyword hits are scored by cosine similarity too, so a relevance bar means one thing for all hits.
-        return self.store.fetch([m.chunk_id for m in matches], embedding, viewer)
+    def _keyword_hits(self, query: str, depth: int, embedding: Vector, viewer: Viewer) -> list[tuple[Hit, float]]:
+        """Keyword matches with their keyword scores, as hits scored by cosine similarity (as vector
+        hits are), so a relevance bar means one thing for every hit."""
+        matches = {m.chunk_id: m.score for m in self.keywords.search(query, depth, viewer)}
+        return [(hit, matches[hit.chunk_id]) for hit in self.store.fetch(list(matches), embedding, viewer)]

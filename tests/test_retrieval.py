@@ -34,14 +34,17 @@ def test_codes_numbers_and_names_are_the_distinctive_terms(query, terms):
     assert distinctive_terms(query) == terms
 
 
-def hit(chunk_id: str) -> Hit:
-    return Hit(chunk_id, "text", 0, 0.5, ChunkOrigin("d", "t", "u", "s", "local"))
+def hit(chunk_id: str, score: float = 0.5) -> Hit:
+    return Hit(chunk_id, "text", 0, score, ChunkOrigin("d", "t", "u", "s", "local"))
 
 
-def test_fusion_favours_chunks_high_in_either_ranking_and_those_in_both():
-    by_terms = [hit("c"), hit("d")]
-    by_meaning = [hit("a"), hit("b"), hit("c")]
-    assert [h.chunk_id for h in fuse([by_terms, by_meaning], 4)] == ["c", "a", "d", "b"]
+def test_fusion_adds_both_halves_scores_scaled_to_one_and_a_bonus_for_exact_codes():
+    by_meaning = [hit("a", 0.8), hit("c", 0.6), hit("b", 0.5)]  # scaled: a 1, c 1/3, b 0
+    by_words = [(hit("c"), 10.0), (hit("d"), 6.0), (hit("e"), 2.0)]  # scaled: c 1, d 0.5, e 0
+
+    assert [h.chunk_id for h in fuse(by_meaning, by_words)] == ["c", "a", "d", "b", "e"]
+    assert [h.chunk_id for h in fuse(by_meaning, by_words, exact={"e"})] == ["c", "a", "d", "e", "b"]
+    assert [h.chunk_id for h in fuse([], [(hit("x"), 3.0)])] == ["x"]
 
 
 @pytest.fixture

@@ -30,11 +30,11 @@ DATASET = REPO.parent / "shared" / "datasets" / "squad-v1.1-dev" / "dev-v1.1.jso
 PARAGRAPHS_PER_ARTICLE = 6  # 48 articles: 288 paragraphs
 QUESTIONS_PER_PARAGRAPH = 3  # 860 questions
 K = 5
-# Measured: recall@5 = 0.966 (288 paragraphs, 860 questions) with all-MiniLM-L6-v2 fused with
-# the exact-term search (0.947 with the vectors alone; plain BM25 reaches 0.919 over the whole
-# dev set, SOURCE.md). The margin absorbs small numeric differences between CPUs and library
-# versions, not a worse retriever.
-MIN_RECALL_AT_5 = 0.93
+# Measured: recall@5 = 0.988 (288 paragraphs, 860 questions) with all-MiniLM-L6-v2 fused with
+# BM25 (0.947 with the vectors alone; plain BM25 reaches 0.919 over the whole dev set, SOURCE.md;
+# `enclave eval squad` measures all of it). The margin absorbs small numeric differences between
+# CPUs and library versions, not a worse retriever.
+MIN_RECALL_AT_5 = 0.96
 SOURCE = Source(id="squad", type="benchmark")
 
 
@@ -80,13 +80,14 @@ def test_recall_at_5_on_squad(benchmark_index, squad):
     assert recall >= MIN_RECALL_AT_5
 
 
-def test_search_ranks_the_gold_paragraph_first_for_a_plain_question(benchmark_index, squad):
-    # The same path people use (Assistant.search embeds the query itself), on one well-posed question.
+def test_search_ranks_the_gold_paragraph_high_for_a_plain_question(benchmark_index, squad):
+    # The same path people use (Assistant.search embeds the query itself), on one well-posed question;
+    # other paragraphs of its article also speak of the AFC and the NFL, and may come first.
     paragraphs, questions = squad
     question, pid = next((q, p) for q, p in questions if q.startswith("Which NFL team represented the AFC"))
 
     hits = benchmark_index.assistant.search(question, Viewer.operator(), K)
 
-    assert hits[0].origin.document_id == document_id(SOURCE.id, pid)
-    assert hits[0].origin.title == paragraphs[pid][0]
+    assert document_id(SOURCE.id, pid) in [h.origin.document_id for h in hits[:2]]
+    assert all(h.origin.title == paragraphs[pid][0] for h in hits[:2])
     assert all(-1 <= h.score <= 1 for h in hits)
