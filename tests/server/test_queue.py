@@ -71,6 +71,20 @@ def test_full_queue_answers_503_with_retry_after_and_health_stays_prompt(slow_se
     assert served.json()["answer"].startswith("[1] word")
 
 
+def test_questions_waiting_for_the_model_hold_no_database_connection(slow_server):
+    """Otherwise a queue longer than the database pool stalls every request on a connection,
+    the event loop's own included, and fails them after the pool's timeout."""
+    server, llm, (first, second, _, _) = slow_server
+    pool = server.app.state.runtime.sessions.kw["bind"].pool
+    answering = OpenStream(first.client)
+    with ThreadPoolExecutor(1) as threads:
+        waiting = threads.submit(second.client.post, "/api/v1/ask", json=QUESTION)
+        eventually(lambda: queue_depth(server) == 1, "the second question waiting")
+        assert pool.checkedout() == 0
+        answering.close()
+        assert waiting.result(timeout=120).status_code == 200
+
+
 def queue_depth(server) -> int:
     """Questions waiting, as the server's own queue counts them."""
     return server.app.state.answering.queue.depth

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.db.models import Conversation, Message, User, utcnow
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
+from assistant.runtime import Runtime
 
 from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
@@ -44,10 +45,13 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
     """Answer a question from the documents the caller may see, citing them as [n]."""
     conversation = _conversation_for(db, user, body)
     history = [ChatMessage(m.role, m.content) for m in conversation.messages]
+    # Waiting for the model can take minutes: hand the database connection back first, or a queue of
+    # waiting questions uses up the pool and every request, the event loop's included, stalls on it.
+    db.close()
     wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
     if not wants_stream:
         answer = await answering.answer(user.email, body.question, viewer, history, body.k, request)
-        message_id = _save_exchange(db, conversation, answer)
+        message_id = _save_answer(runtime, conversation.id, answer)
         return _response(answer, conversation.id, message_id, body.debug)
 
     answering.check_capacity()
@@ -58,8 +62,7 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
                 if isinstance(event, Token):
                     yield _sse("token", {"text": event.text})
                 else:
-                    with runtime.sessions() as session:
-                        message_id = _save_exchange(session, session.get(Conversation, conversation.id), event)
+                    message_id = _save_answer(runtime, conversation.id, event)
                     yield _sse("sources", _response(event, conversation.id, message_id, body.debug).model_dump(exclude_none=True))
             yield _sse("done", {})
         except Exception as error:  # the stream has started: the error must travel as an event
@@ -107,6 +110,11 @@ def _conversation_for(db: Session, user: User, body: AskRequest) -> Conversation
     db.add(conversation)
     db.commit()
     return conversation
+
+
+def _save_answer(runtime: Runtime, conversation_id: str, answer: Answer) -> str:
+    with runtime.sessions() as session:
+        return _save_exchange(session, session.get(Conversation, conversation_id), answer)
 
 
 def _save_exchange(db: Session, conversation: Conversation, answer: Answer) -> str:

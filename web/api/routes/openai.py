@@ -24,7 +24,7 @@ from assistant.catalog import default_model_name
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token
 
-from ..deps import AnsweringDep, CurrentUser, RuntimeDep, ViewerDep
+from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -62,8 +62,9 @@ def list_models(_: CurrentUser, runtime: RuntimeDep):
 
 @router.post("/chat/completions")
 async def chat_completions(body: ChatCompletionRequest, request: Request, user: CurrentUser, viewer: ViewerDep,
-                           answering: AnsweringDep, runtime: RuntimeDep):
+                           answering: AnsweringDep, runtime: RuntimeDep, db: DbSession):
     """A grounded chat completion (streaming or not), with the cited sources in ``sources``."""
+    db.close()  # the caller is known; no database connection is held while waiting for the model
     turns = [m for m in body.messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user" or not turns[-1].text().strip():
         return _error(400, "the last message must be a user message with text")
