@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.installed-bench
 # pip finds the CPU build of torch in its configured find-links here; elsewhere point
 # it at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
 TORCH_PIP_ARGS ?=
@@ -14,13 +15,22 @@ TORCH_PIP_ARGS ?=
 SYSTEM_TEST_PACKAGES := chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install model samples system-test-packages
+.PHONY: run test bench install model samples system-test-packages
 
 run: model samples
 	$(BIN)/enclave serve
 
 test: install model system-test-packages
 	$(BIN)/python -m pytest
+
+# Each benchmark measures Enclave against a reference in the same run and writes
+# benchmarks/results/NAME.json and .md; the last step puts the tables into the README.
+bench: install model $(BENCH_INSTALLED)
+	$(BIN)/python -m benchmarks.query
+	$(BIN)/python -m benchmarks.concurrency
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.footprint
+	$(BIN)/python -m benchmarks.summary
 
 install: $(INSTALLED)
 
@@ -30,6 +40,11 @@ $(INSTALLED): pyproject.toml constraints.txt
 	# The CPU build of torch first, so nothing below pulls a multi-GB GPU build.
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -c constraints.txt -e '.[test]'
+	touch $@
+
+# The benchmarks' references (LangChain parts), only for `make bench`: tests and CI never install them.
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/pip install -c constraints.txt -e '.[bench]'
 	touch $@
 
 model: install

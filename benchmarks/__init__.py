@@ -1,0 +1,1 @@
+"""Benchmarks: Enclave measured against a reference in the same run (`make bench`)."""

@@ -1,0 +1,66 @@
+"""The reference ingest: the pipeline tutorials teach, assembled from LangChain parts.
+
+Unstructured's HTML loader per file → RecursiveCharacterTextSplitter(1000, 200)
+→ Chroma.from_documents with HuggingFaceEmbeddings, on the same
+all-MiniLM-L6-v2 folder Enclave uses.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import assistant  # noqa: F401  (every library offline before LangChain loads them)
+
+CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200
+
+
+class TutorialPipeline:
+    """Indexes pages batch by batch into one Chroma store; ``seconds`` adds up each stage's time."""
+
+    def __init__(self, persist_dir: Path, model_path: Path):
+        from langchain_community.embeddings import HuggingFaceEmbeddings
+
+        from ingest.parse import _use_bundled_spacy_model
+
+        # Offline, unstructured would download its spaCy model; it gets the installed one, as in Enclave.
+        _use_bundled_spacy_model()
+        # The maintained class lives in langchain-huggingface, which pins huggingface_hub below the
+        # version Enclave runs on; the community class is the same code, only deprecated.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.embeddings = HuggingFaceEmbeddings(model_name=str(model_path))
+        self.persist_dir = persist_dir
+        self.store = None
+        self.chunks = 0
+        self.seconds = {"load": 0.0, "split": 0.0, "embed_and_store": 0.0}
+
+    def add(self, pages: list[Path]) -> None:
+        from langchain_chroma import Chroma
+        from langchain_community.document_loaders import UnstructuredHTMLLoader
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        started = time.perf_counter()
+        documents = [document for page in pages for document in UnstructuredHTMLLoader(str(page)).load()]
+        loaded = time.perf_counter()
+        splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+        chunks = splitter.split_documents(documents)
+        split = time.perf_counter()
+        if self.store is None:
+            self.store = Chroma.from_documents(chunks, self.embeddings, persist_directory=str(self.persist_dir))
+        else:
+            self.store.add_documents(chunks)
+        stored = time.perf_counter()
+        self.chunks += len(chunks)
+        self.seconds["load"] += loaded - started
+        self.seconds["split"] += split - loaded
+        self.seconds["embed_and_store"] += stored - split
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+    def search(self, question: str, k: int) -> list[str]:
+        """The page names of the ``k`` best chunks."""
+        return [Path(d.metadata["source"]).name for d in self.store.similarity_search(question, k=k)]
