@@ -14,7 +14,7 @@ def describe() -> dict:
         "ram_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": _os_name(),
         "python": platform.python_version(),
-        # Other work on the box slows every measurement; the load says how busy it was.
+        # Other work on the box slows every measurement; the load says how busy it was (taken as results are written).
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
@@ -22,7 +22,7 @@ def describe() -> dict:
 def one_line(machine: dict) -> str:
     return (
         f"{machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, {machine['os']}, "
-        f"Python {machine['python']} (load average {machine['load_average_1m']} at the start)"
+        f"Python {machine['python']} (load average {machine['load_average_1m']} as the run ended)"
     )
 
 
