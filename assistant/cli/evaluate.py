@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from assistant.errors import ConfigurationError
 from assistant.runtime import Runtime
 
 from .common import err, load_settings, out, runtime
@@ -37,6 +38,8 @@ def evaluate(
     from assistant.evaluation.scratch import scratch_settings
 
     chosen = datasets.load(dataset)
+    if answers and not chosen.answer_pool:
+        raise ConfigurationError(f'--answers needs questions with "answers" to score; {dataset} has none')
     if chosen.corpus is None:
         evaluating = runtime(model)
     else:  # a benchmark's own index, beside the appliance's

@@ -9,7 +9,8 @@ search mode missing or mislabelled (keyword numbers under "dense"); recall that
 is implausibly low (gold ids not matched to hits) or inconsistent (recall@1
 above recall@5, MRR outside them); answers not scored, or scored against the
 wrong text; a gold document of a JSONL file that is not indexed passing
-silently as a miss; the report printed and written differently.
+silently as a miss; --answers on questions without gold answers reporting zeros; the report printed and
+written differently.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ def test_a_gold_document_that_is_not_indexed_stops_the_run_instead_of_counting_a
     assert result.returncode == 2
     assert "gold_ids '/nowhere/parking.pdf' (of 'Where do I park?') matches no indexed document" in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_answers_cannot_be_scored_without_gold_answers(cli, samples_index, tmp_path):
+    questions = tmp_path / "unanswered.jsonl"
+    questions.write_text(json.dumps({"question": "Where do I park?", "gold_ids": [str(SAMPLES / "it_hr_faq.md")]}) + "\n")
+
+    result = cli("eval", str(questions), "--answers", "--output", str(tmp_path / "results"), data_dir=samples_index)
+
+    assert result.returncode == 2
+    assert f'--answers needs questions with "answers" to score; {questions} has none' in result.stderr
 
 
 @pytest.fixture(scope="module")
