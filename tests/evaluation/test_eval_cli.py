@@ -4,13 +4,12 @@ embedder, Chroma and keyword index on disk, and the real 0.5B model for answers.
 SQuAD's whole corpus (2,067 paragraphs) is indexed once for the module, since
 recall means nothing over part of it; the runs share that scratch index.
 Failure modes covered: a benchmark indexed into the appliance's own index; the
-scratch index rebuilt on every run, or reused with different numbers; a
-search mode missing or mislabelled (keyword numbers under "dense"); recall that
-is implausibly low (gold ids not matched to hits) or inconsistent (recall@1
-above recall@5, MRR outside them); answers not scored, or scored against the
-wrong text; a gold document of a JSONL file that is not indexed passing
-silently as a miss; --answers on questions without gold answers reporting zeros; the report printed and
-written differently.
+scratch index rebuilt on every run, or reused with different numbers; a search
+mode missing; recall that is implausibly low (gold ids not matched to hits) or
+inconsistent (recall@1 above recall@5, MRR outside them); answers not scored,
+or scored against the wrong text; a gold document of a JSONL file that is not
+indexed passing silently as a miss; --answers on questions without gold
+answers reporting zeros; the report printed and written differently.
 """
 
 from __future__ import annotations
