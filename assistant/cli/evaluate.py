@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.errors import ConfigurationError
+from assistant.evaluation.progress import Tracker
 from assistant.runtime import Runtime
 
 from .common import err, load_settings, out, runtime
@@ -20,7 +21,9 @@ def evaluate(
     dataset: str = typer.Argument(
         ..., help="squad or pubmedqa (public benchmarks, indexed apart), or a JSONL file of questions about your index."
     ),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."
+    ),
     answers: bool = typer.Option(False, "--answers", help="Also have the LLM answer a fixed sample of questions, and score it."),
     answer_limit: int = typer.Option(200, "--answer-limit", min=1, help="How many questions --answers asks (a fixed sample)."),
     model: str | None = typer.Option(None, "--model", help="Answer with this model instead of the default."),
@@ -59,7 +62,7 @@ def evaluate(
 
 
 @contextmanager
-def _progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+def _progress_bars() -> Iterator[Tracker]:
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as progress:

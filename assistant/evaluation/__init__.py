@@ -2,5 +2,7 @@
 
 ``datasets`` loads questions (and, for the public benchmarks, their corpus),
 ``scratch`` indexes a benchmark corpus into a data directory of its own,
-``runner`` asks the questions, ``metrics`` scores them and ``report`` writes the result.
+``runner`` runs an evaluation: ``ranking`` checks where search puts the right
+documents, ``answers`` has the LLM answer; ``metrics`` holds the scores and
+``report`` writes the result.
 """

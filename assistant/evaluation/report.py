@@ -11,7 +11,8 @@ from rich.table import Table
 
 from assistant.config import Settings
 
-from .runner import MODES, Result
+from .ranking import MODES
+from .runner import Result
 
 # What shapes the numbers: the index (chunking, embeddings), retrieval, and how answers are made.
 RETRIEVAL_SETTINGS = ("chunk_size", "chunk_overlap", "top_k", "reranker_model")

@@ -47,12 +47,11 @@ def index_corpus(
     """
     source = source_for(dataset)
     with indexer.sessions() as session:
-        indexed = dict(session.execute(select(Document.external_id, Document.content_hash).where(Document.source == source.id)).all())
+        hashes = select(Document.external_id, Document.content_hash).where(Document.source == source.id)
+        indexed = dict(session.execute(hashes).all())
     stale = [d for d in corpus if indexed.get(d.external_id) != content_hash(d.text.encode("utf-8"))]
     on_indexed(len(corpus) - len(stale))
-    items = (
-        SourceDocument(d.external_id, d.title, f"{dataset}:{d.external_id}", d.text, f"{d.external_id}.txt") for d in stale
-    )
+    items = (SourceDocument(d.external_id, d.title, f"{dataset}:{d.external_id}", d.text, f"{d.external_id}.txt") for d in stale)
     for _, result in indexer.index_many(source, items):
         if isinstance(result, Exception):  # a benchmark document that cannot be indexed is a bug, not data
             raise result

@@ -23,7 +23,9 @@ from assistant.evaluation.metrics import (
     reciprocal_rank,
     token_f1,
 )
-from assistant.evaluation.runner import parse_decision, ranked_documents, sample, strip_citations
+from assistant.evaluation.answers import parse_decision, strip_citations
+from assistant.evaluation.ranking import ranked_documents
+from assistant.evaluation.runner import sample
 from assistant.store import ChunkOrigin, Hit
 
 
