@@ -16,8 +16,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz():
+async def healthz():
     """The process is alive (it answers even while a long answer streams)."""
+    # async: answered on the event loop itself, never queued behind busy worker threads.
     return {"status": "ok"}
 
 
