@@ -94,10 +94,12 @@ def fuse(by_meaning: list[Hit], by_words: list[tuple[Hit, float]], exact: set[st
     return [hits[c] for c in sorted(combined, key=combined.__getitem__, reverse=True)]
 
 
-def distinct(hits: list[Hit]) -> list[Hit]:
-    """``hits`` without the passages that repeat an earlier one (nearly) word for word."""
+def distinct(hits: list[Hit], wanted: int) -> list[Hit]:
+    """The first ``wanted`` of ``hits`` that do not repeat an earlier one (nearly) word for word."""
     kept: list[tuple[Hit, frozenset[str]]] = []
     for hit in hits:
+        if len(kept) == wanted:
+            break
         words = frozenset(_WORD.findall(hit.text.lower()))
         if not any(_overlap(words, other) >= DUPLICATE_OVERLAP for _, other in kept):
             kept.append((hit, words))
@@ -141,10 +143,9 @@ class Retriever:
             exact = {m.chunk_id for m in self.keywords.search_phrases(codes, depth, viewer)} if codes else set()
             by_words = self._keyword_hits(query, depth, embedding, viewer)
             candidates = fuse(self.store.query(embedding, depth, viewer), by_words, exact)
-        candidates = distinct(candidates)
-        if self.reranker:
-            candidates = self.reranker.rerank(query, candidates[: max(k, self.rerank_candidates)])
-        return candidates[:k]
+        if not self.reranker:
+            return distinct(candidates, k)
+        return self.reranker.rerank(query, distinct(candidates, max(k, self.rerank_candidates)))[:k]
 
     def _keyword_hits(self, query: str, depth: int, embedding: Vector, viewer: Viewer) -> list[tuple[Hit, float]]:
         """Keyword matches with their keyword scores, as hits scored by cosine similarity (as vector
