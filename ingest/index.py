@@ -151,14 +151,15 @@ class Indexer:
         self._delete_chunks(ids)
         self.store.upsert(chunks)
         self.keywords.add(chunks)
-        for document in documents:
+        for position, document in enumerate(documents):
             try:
                 blob = self.blobs.put(document.raw)
                 result = self._record(source, document.item, document.document_id, document.digest,
                                       len(document.raw), len(document.chunks), blob)  # fmt: skip
             except Exception:
-                # No chunks without their document row: the next run indexes them again.
-                self._delete_chunks(ids)
+                # No chunks without their document row: the ones not yet recorded go, and the next run
+                # indexes them again; the documents already recorded keep theirs.
+                self._delete_chunks(ids[position:])
                 raise
             yield document.item, result
 

@@ -21,7 +21,8 @@ from assistant.access import Viewer
 from assistant.db.models import Document, IngestFailure
 from assistant.embeddings import Embedder, Vector
 from ingest.files import FILES, ingest_paths
-from ingest.index import document_id
+from connectors.models import SourceDocument
+from ingest.index import Source, document_id
 
 CORRUPT_PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\ntruncated here"
 
@@ -223,3 +224,25 @@ def test_prune_without_deletions_removes_nothing(make_runtime, documents, tmp_pa
 
     assert summary.pruned == [] and len(summary.unchanged) == 2
     assert len(runtime.store.document_ids()) == 2
+
+
+def test_a_failure_to_record_one_document_of_a_batch_leaves_the_documents_recorded_before_it(make_runtime):
+    runtime = make_runtime(with_llm=False)
+    put = runtime.blobs.put
+
+    def refuse_the_second(raw: bytes) -> str:
+        if raw.startswith(b"second"):
+            raise OSError("disk full")
+        return put(raw)
+
+    runtime.blobs.put = refuse_the_second
+    items = [SourceDocument(name, f"{name}.txt", f"file:///{name}", f"{name} document about parking", "a.txt")
+             for name in ("first", "second", "third")]  # fmt: skip
+
+    results = runtime.indexer.index_many(Source("files", "local"), items)
+    assert next(results)[1].outcome == "added"
+    with pytest.raises(OSError, match="disk full"):
+        next(results)
+
+    assert {d.external_id for d in _documents(runtime).values()} == {"first"}
+    assert {i.split(":")[0] for i in _chunk_ids(runtime)} == {document_id("files", "first")}
