@@ -22,10 +22,10 @@ class TutorialPipeline:
     def __init__(self, persist_dir: Path, model_path: Path):
         from langchain_community.embeddings import HuggingFaceEmbeddings
 
-        from ingest.parse import _use_bundled_spacy_model
+        from ingest.parse import use_bundled_spacy_model
 
         # Offline, unstructured would download its spaCy model; it gets the installed one, as in Enclave.
-        _use_bundled_spacy_model()
+        use_bundled_spacy_model()
         # The maintained class lives in langchain-huggingface, which pins huggingface_hub below the
         # version Enclave runs on; the community class is the same code, only deprecated.
         with warnings.catch_warnings():

