@@ -14,7 +14,12 @@ from .progress import Tracker, no_progress
 from .ranking import OPERATOR
 
 DECISIONS = ("yes", "no", "maybe")
-DECISION_PROMPT = "\nAnswer yes, no or maybe first, then explain in one sentence."
+# What each dataset's gold answers look like, told to the model the way a user
+# would ask: SQuAD's gold answers are short spans of the passage, not sentences.
+ANSWER_FORMAT = {
+    "yes_no_maybe": "\nAnswer yes, no or maybe first, then explain in one sentence.",
+    "span": "\nAnswer with only the few words from the sources that answer it, not a sentence.",
+}
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _DECISION = re.compile(r"\b(yes|no|maybe)\b")
 
@@ -51,7 +56,7 @@ def evaluate_answers(assistant: Assistant, questions: list[Question], kind: Answ
     advance = track("Answering", len(questions))
     records, timings = [], []
     for question in questions:
-        asked = question.text + (DECISION_PROMPT if kind == "yes_no_maybe" else "")
+        asked = question.text + ANSWER_FORMAT[kind]
         timed = timed_answer(assistant, asked)
         reply = strip_citations(timed.answer.text)
         record = {
