@@ -140,7 +140,7 @@ class SqliteKeywordIndex(KeywordIndex):
         return (
             "SELECT c.chunk_id, -bm25(keyword_fts) AS score FROM keyword_fts "
             "JOIN keyword_chunks c ON c.id = keyword_fts.rowid "
-            f"WHERE keyword_fts MATCH :match {visible} ORDER BY bm25(keyword_fts) LIMIT :k"
+            f"WHERE keyword_fts MATCH :match {visible} ORDER BY bm25(keyword_fts), c.chunk_id LIMIT :k"
         )
 
     def _match(self, terms: list[str], phrases: bool) -> str:

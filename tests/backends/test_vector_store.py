@@ -21,6 +21,8 @@ import math
 import uuid
 from collections.abc import Callable
 
+import chromadb
+import numpy
 import pytest
 
 from assistant.access import Access, Viewer
@@ -243,3 +245,30 @@ def test_a_runtime_with_chroma_url_indexes_and_searches_on_the_server(chroma_ser
     assert not settings.chroma_path.exists(), "nothing may go to the embedded index when chroma_url is set"
     # Another process (the CLI beside the server) opening the same server sees the same index.
     assert get_store(settings).document_ids("files") == runtime.store.document_ids("files")
+
+
+def clustered_vectors(count: int, seed: int = 7) -> numpy.ndarray:
+    """Unit vectors in the embedding model's 384 dimensions, in topics as real chunks are."""
+    rng = numpy.random.default_rng(seed)
+    topics = rng.normal(size=(count // 50, 384))
+    vectors = topics[rng.integers(len(topics), size=count)] + rng.normal(scale=1.5, size=(count, 384))
+    return vectors / numpy.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_fifty_nearest_are_exact_even_in_a_collection_made_by_an_older_enclave(tmp_path):
+    # Hybrid search scales scores over the 50 nearest; an approximate tail made
+    # the same question rank differently after a restart.
+    chromadb.PersistentClient(path=str(tmp_path / "chroma")).create_collection(
+        "older", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
+    store = ChromaStore("older", path=tmp_path / "chroma")
+    vectors = clustered_vectors(3000)
+    document = origin("corpus")
+    store.upsert([
+        Chunk(id=f"c{n}", text=f"chunk {n}", position=n, origin=document, embedding=v.tolist())
+        for n, v in enumerate(vectors)
+    ])  # fmt: skip
+
+    for query in vectors[::150]:
+        exact = [f"c{n}" for n in numpy.argsort(-(vectors @ query))[:50]]
+        assert ids(store.query(query.tolist(), 50, Viewer.operator())) == exact
