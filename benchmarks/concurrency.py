@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from assistant.evaluation.metrics import percentile
+
 from . import environment, report
 from .server import Server
 
@@ -133,11 +135,11 @@ def write_results(users: int, outcomes: list[dict], elapsed: float, probe: Healt
         ("answered", len(answered), ""),
         ("refused with 503 + Retry-After", len(refused), ""),
         ("timed out or failed", len(other), f"0 ({report.verdict(not other)})"),
-        ("time to first token p50 (s)", report.percentile(ttft, 50), ""),
-        ("time to first token p95 (s)", report.percentile(ttft, 95), ""),
+        ("time to first token p50 (s)", percentile(ttft, 50), ""),
+        ("time to first token p95 (s)", percentile(ttft, 95), ""),
         ("answers per minute", per_minute, ""),
         ("/healthz latency max (ms)", health_max, f"< {TARGET_HEALTH_MS} ({report.verdict(health_max < TARGET_HEALTH_MS)})"),
-        ("/healthz latency p99 (ms)", report.percentile(health_ms, 99), ""),
+        ("/healthz latency p99 (ms)", percentile(health_ms, 99), ""),
         ("/healthz latency median (ms)", statistics.median(health_ms), ""),
         (f"/healthz probes failed or slower than {HEALTH_TIMEOUT_S} s", probe.failures, ""),
     ]

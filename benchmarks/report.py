@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -37,15 +36,9 @@ def verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile: a value that was really measured, not an interpolation."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def _cell(value: object) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
     return str(value)
