@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     # Retrieval and answers
     chunk_size: int = Field(1000, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks.")
-    top_k: int = Field(5, ge=1, le=50, description="Chunks retrieved per question.")
+    # 3 answered SQuAD better than 5 with the 0.5B model (F1 0.229 vs 0.207) from a 40% shorter prompt.
+    top_k: int = Field(3, ge=1, le=50, description="Chunks retrieved per question.")
     source_tokens: int = Field(
         4096, ge=64, description="Most tokens of retrieved text put into one prompt (the context window also limits it)."
     )

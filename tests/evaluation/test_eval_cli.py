@@ -109,7 +109,7 @@ def test_squad_retrieval_is_measured_in_each_search_mode_over_the_whole_corpus(s
     assert report["retrieval"]["dense"]["recall@5"] >= 0.7
     assert report["retrieval"]["hybrid"]["recall@5"] >= 0.8
     assert report["settings"] == {
-        "embedding_model": "all-MiniLM-L6-v2", "chunk_size": 1000, "chunk_overlap": 150, "top_k": 5, "reranker_model": None
+        "embedding_model": "all-MiniLM-L6-v2", "chunk_size": 1000, "chunk_overlap": 150, "top_k": 3, "reranker_model": None
     }
     assert report["answers"] is None
     assert json.loads((output / "eval-squad.json").read_text()) == report
