@@ -2,7 +2,8 @@
 
 Each run imports torch, Chroma and unstructured (about ten seconds), so the
 index is built once per module and shared. Failure modes covered: wrong exit
-codes (0 all indexed, 1 some failed, 2 usage or configuration error); a failed
+codes (0 all indexed, 1 some failed, 2 usage or configuration error); an ingest
+that shows no files done / total, rate or time left on a terminal; a failed
 file listed without its reason; an unreadable file not reported; `search
 --json` and `ask --json` printing anything but their JSON on stdout; `chat`
 losing the thread after the first answer; `status` hiding failures; `config`
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -52,6 +54,19 @@ def test_ingest_exits_0_when_every_file_is_indexed_and_skips_them_next_time(cli,
     assert again.returncode == 0, again.stderr
     assert "Added 0, updated 0, unchanged 5, failed 0 file(s); 0 chunk(s) written." in again.stdout
     assert "Pruned 0 document(s) whose files are gone." in again.stdout
+
+
+def test_ingest_on_a_terminal_shows_files_done_of_total_their_rate_and_the_time_left(cli, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"note-{n}.txt").write_text(f"Note {n}: the quarterly review covers topic {n} in depth.\n")
+
+    result = cli("ingest", str(folder), data_dir=tmp_path / "data", env={"TTY_COMPATIBLE": "1", "COLUMNS": "200"})
+
+    assert result.returncode == 0, result.stderr
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    assert re.search(r"Ingesting .*4/4 +\d+\.\d files/s +\d:\d\d:\d\d elapsed, +\d:\d\d:\d\d left", screen), screen
 
 
 def _unreadable_prefix() -> tuple[str, ...]:

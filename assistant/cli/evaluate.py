@@ -8,13 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.errors import ConfigurationError
 from assistant.evaluation.progress import Tracker
 from assistant.runtime import Runtime
 
-from .common import err, load_settings, out, runtime
+from .common import counting_progress, err, load_settings, out, runtime
 
 
 def evaluate(
@@ -63,12 +62,10 @@ def evaluate(
 
 @contextmanager
 def _progress_bars() -> Iterator[Tracker]:
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-    ) as progress:
+    with counting_progress("items") as progress:
 
         def track(label: str, total: int) -> Callable[[int], None]:
-            task = progress.add_task(label, total=total)
+            task = progress.add_task("", total=total, label=label)
             return lambda n: progress.advance(task, n)
 
         yield track

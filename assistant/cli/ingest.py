@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.access import Access
 
-from .common import err, out, runtime
+from .common import counting_progress, out, runtime
 
 
 def ingest(
@@ -21,22 +20,16 @@ def ingest(
 ) -> None:
     """Index files so Enclave can answer from them. Unchanged files are skipped.
 
+    On a terminal, a progress bar shows files done of the total, files per second and the time left.
+
     Example: enclave ingest samples/ ~/Documents/policies --prune
     """
     from ingest.files import ingest_paths
 
     access = Access.restricted(groups=groups.split(",")) if groups else Access.everyone()
     indexer = runtime(writes=True).indexer
-    with Progress(
-        TextColumn("[bold]Ingesting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("finding files…", total=None)
+    with counting_progress("files", transient=True) as progress:
+        task = progress.add_task("finding files…", total=None, label="Ingesting")
         summary = ingest_paths(
             indexer,
             paths,
