@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 
-from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun
+from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun, as_utc, utcnow
 from assistant.runtime import Runtime
 from assistant.secrets import SecretBox
 from connectors.configs import masked, seal, unseal, updated
@@ -149,6 +149,7 @@ def describe(session, record: ConnectorRecord) -> dict:
     progress = None
     if run is not None:
         progress = {f: getattr(run, f) for f in ("phase", "seen", "indexed", "unchanged", "failed", "deleted")}
+        progress["per_minute"] = _items_per_minute(run)
     return {
         "id": record.id,
         "name": record.name,
@@ -164,6 +165,12 @@ def describe(session, record: ConnectorRecord) -> dict:
         "last_error": record.last_error,
         "documents": document_count(session, record),
     }
+
+
+def _items_per_minute(run: SyncRun) -> float | None:
+    """Items seen per minute from the sync's start to its end, or to now while it runs."""
+    seconds = (as_utc(run.finished_at or utcnow()) - as_utc(run.started_at)).total_seconds()
+    return round(run.seen * 60 / seconds, 1) if seconds > 0 else None
 
 
 def types() -> list[dict]:

@@ -73,6 +73,7 @@ def test_a_local_folder_connected_in_one_request_is_synced_watched_and_removed(s
     listed = eventually(settled, "the connector idle")
     assert listed["documents"] == 2 and listed["next_sync_at"]
     assert listed["progress"]["indexed"] >= 1
+    assert (listed["progress"]["per_minute"] > 0) == (listed["progress"]["seen"] > 0)
 
     paused = admin.client.patch(f"/api/v1/connectors/{connector_id}", json={"paused": True}).json()
     assert paused["state"] == "paused" and paused["next_sync_at"] is None

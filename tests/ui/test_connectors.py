@@ -56,6 +56,7 @@ def test_an_admin_connects_a_folder_and_its_document_is_answerable(make_context,
     )
     assert "Up to date" in card.locator("[data-state-label]").inner_text()
     assert card.locator(".connector-facts").inner_text().split("\n")[1] == "1"  # documents
+    assert card.locator("[data-rate]").inner_text().endswith(" per minute")
     screenshot(page, "admin-connectors.png")
 
     card.get_by_role("button", name="History").click()

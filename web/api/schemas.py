@@ -313,6 +313,12 @@ class SyncProgress(BaseModel):
     deleted: int
 
 
+class ConnectorProgress(SyncProgress):
+    per_minute: float | None = Field(
+        description="Items seen per minute, from the sync's start to its end (or to now while it runs)."
+    )
+
+
 class ConnectorOut(BaseModel):
     id: int
     name: str
@@ -322,7 +328,7 @@ class ConnectorOut(BaseModel):
     schedule_minutes: int
     paused: bool
     state: Literal["idle", "syncing", "error", "paused"]
-    progress: SyncProgress | None = Field(description="Counts of the latest (or current) sync.")
+    progress: ConnectorProgress | None = Field(description="Counts of the latest (or current) sync.")
     last_sync_at: UtcDatetime | None
     next_sync_at: UtcDatetime | None
     last_error: str | None

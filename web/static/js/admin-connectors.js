@@ -352,7 +352,8 @@
     ];
     return el("div", { class: "progress" + (syncing ? " progress-live" : ""), "data-progress": "" },
       el("span", {}, el("strong", { text: syncing ? "Now: " : "Last sync: " }), progress.phase || ""),
-      numbers.map(([name, value]) => el("span", { "data-count": name }, el("strong", { text: String(value ?? 0) }), " " + name)));
+      numbers.map(([name, value]) => el("span", { "data-count": name }, el("strong", { text: String(value ?? 0) }), " " + name)),
+      progress.per_minute == null ? null : el("span", { "data-rate": "" }, el("strong", { text: String(progress.per_minute) }), " per minute"));
   }
 
   function nextSync(connector, syncing) {
