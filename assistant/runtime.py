@@ -97,6 +97,10 @@ class Runtime:
     def llm_loaded(self) -> bool:
         return self._llm is not None
 
+    @property
+    def embedder_loaded(self) -> bool:
+        return "embedder" in self.__dict__  # set by the cached_property once built
+
     @cached_property
     def assistant(self) -> Assistant:
         s = self.settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import Request
 
@@ -21,7 +21,9 @@ _END = object()
 
 
 class Answering:
-    def __init__(self, assistant: Assistant, queue: FairQueue, metrics: Metrics):
+    """``assistant`` is called for each question, so the server can start before the assistant is built."""
+
+    def __init__(self, assistant: Callable[[], Assistant], queue: FairQueue, metrics: Metrics):
         self.assistant = assistant
         self.queue = queue
         self.metrics = metrics
@@ -74,7 +76,7 @@ class Answering:
 
         def work() -> None:
             try:
-                for event in self.assistant.ask(question, viewer, history, k, cancel):
+                for event in self.assistant().ask(question, viewer, history, k, cancel):
                     loop.call_soon_threadsafe(events.put_nowait, event)
             except BaseException as error:  # handed to the event loop, raised there
                 loop.call_soon_threadsafe(events.put_nowait, error)

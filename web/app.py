@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
@@ -38,7 +39,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             password_file = accounts.ensure_first_admin(session, settings.admin_email, settings.data_dir)
         if password_file:
             log.warning("Created admin %s; its one-time password is in %s", settings.admin_email, password_file)
-        _load_model_in_background(app, runtime)
+        _load_models_in_background(app, runtime)
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
@@ -64,8 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     metrics = Metrics()
     app.state.runtime = runtime
     app.state.metrics = metrics
-    app.state.model_status = "loading"
-    app.state.answering = Answering(runtime.assistant, FairQueue(settings.queue_size), metrics)
+    app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 
     for module in (auth, ask, conversations, documents, users, connectors, openai, health):
         app.include_router(module.router)
@@ -77,18 +77,25 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def _load_model_in_background(app: FastAPI, runtime: Runtime) -> None:
-    """Load the model without holding up start-up: /healthz answers at once, /readyz says "loading"."""
+def _load_models_in_background(app: FastAPI, runtime: Runtime) -> None:
+    """Load the LLM and the embedding model side by side without holding up start-up.
 
-    def load() -> None:
+    /healthz answers at once; /readyz says "loading" until both are in memory,
+    so the first question waits for neither.
+    """
+    app.state.loading = {"model": "loading", "embedding_model": "loading"}
+
+    def load(check: str, step: Callable[[], object]) -> None:
         try:
-            runtime.llm()
-            app.state.model_status = "loaded"
+            step()
+            app.state.loading[check] = "loaded"
         except Exception as error:  # reported by /readyz and the log; questions will fail with the reason
-            app.state.model_status = f"error: {error}"
-            log.error("Could not load the model: %s", error)
+            app.state.loading[check] = f"error: {error}"
+            log.error("Could not load the %s: %s", check.replace("_", " "), error)
 
-    threading.Thread(target=load, name="load-model", daemon=True).start()
+    # The assistant brings the embedder, the vector store and the keyword index with it.
+    for check, step in (("model", runtime.llm), ("embedding_model", lambda: runtime.assistant)):
+        threading.Thread(target=load, args=(check, step), name=f"load-{check}", daemon=True).start()
 
 
 def _openai_style(request: Request) -> bool:

@@ -51,7 +51,8 @@ def test_health_checks_need_no_login(enclave_server):
         assert anonymous.get("/healthz").json() == {"status": "ok"}
         ready = anonymous.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"model": "loaded", "database": "ok", "vector_store": "ok"}
+    checks = {"model": "loaded", "embedding_model": "loaded", "database": "ok", "vector_store": "ok"}
+    assert ready.json()["checks"] == checks
 
 
 @pytest.mark.parametrize("method,path,body", ADMIN_ENDPOINTS)

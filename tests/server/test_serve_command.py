@@ -26,12 +26,14 @@ def healthy(url: str) -> bool:
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, request):
+    """(url, data dir, process) of `enclave serve`, once /healthz answers; ``indirect`` params are extra env."""
     data_dir = tmp_path / "data"
     port = free_port()
     process = subprocess.Popen(
         [str(ENCLAVE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=enclave_environment(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=enclave_environment(data_dir, getattr(request, "param", None)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -57,3 +59,19 @@ def test_serve_starts_with_a_first_admin_and_keeps_the_index_to_itself(served, t
     assert "in use by another Enclave process" in blocked.stderr and "web UI" in blocked.stderr
     status = run_enclave("status", data_dir=data_dir)
     assert status.returncode == 0 and "in use by the running server" in status.stdout
+
+
+@pytest.mark.parametrize("served", [{"ENCLAVE_EMBEDDING_MODEL": "/nonexistent/minilm"}], indirect=True)
+def test_serve_is_alive_before_its_models_load_and_names_one_that_cannot(served):
+    url, _, process = served
+
+    def embedding_model_state():
+        checks = httpx.get(f"{url}/readyz", timeout=5).json()["checks"]
+        return checks["embedding_model"] if checks["embedding_model"] != "loading" else None
+
+    state = eventually(embedding_model_state, "the embedding model finish loading or fail")
+    assert state.startswith("error: ") and "/nonexistent/minilm" in state
+    ready = httpx.get(f"{url}/readyz", timeout=5)
+    assert ready.status_code == 503 and ready.json()["ready"] is False
+    assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
+    assert process.poll() is None

@@ -107,7 +107,7 @@ def compute_overview(runtime: Runtime, state) -> Overview:
         model=ModelState(
             name=model_name(runtime),
             backend=runtime.settings.llm_backend,
-            status="loaded" if runtime.llm_loaded else state.model_status,
+            status="loaded" if runtime.llm_loaded else state.loading["model"],
         ),
         queue=QueueState(depth=queue.depth, busy=queue.busy, max_waiting=queue.max_waiting),
         connectors=connectors,

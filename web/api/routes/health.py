@@ -24,15 +24,19 @@ async def healthz():
 
 @router.get("/readyz")
 async def readyz(request: Request, runtime: RuntimeDep):
-    """Ready to answer: the model is loaded and the database and vector store respond (503 otherwise)."""
-    checks = {"model": "loaded" if runtime.llm_loaded else request.app.state.model_status}
+    """Ready to answer: both models are loaded and the database and vector store respond (503 otherwise)."""
+    loading = request.app.state.loading
+    checks = {
+        "model": "loaded" if runtime.llm_loaded else loading["model"],
+        "embedding_model": "loaded" if runtime.embedder_loaded else loading["embedding_model"],
+    }
     for name, probe in (("database", lambda: _ping_database(runtime)), ("vector_store", runtime.store.ping)):
         try:
             await run_in_threadpool(probe)
             checks[name] = "ok"
         except Exception as error:  # any failure means not ready; say which
             checks[name] = f"error: {error}"
-    ready = checks["model"] == "loaded" and checks["database"] == "ok" and checks["vector_store"] == "ok"
+    ready = all(state in ("loaded", "ok") for state in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
