@@ -79,7 +79,8 @@ async def search(
     k: int = Query(5, ge=1, le=50, description="How many chunks."),
 ):
     """The chunks that best match ``q`` among the documents the caller may see."""
-    hits = await run_in_threadpool(answering.assistant.search, q, viewer, k)
+    # In a worker thread: the first search may wait for the embedding model to finish loading.
+    hits = await run_in_threadpool(lambda: answering.assistant().search(q, viewer, k))
     return [
         SearchHit(
             document_id=h.origin.document_id,
