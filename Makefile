@@ -9,6 +9,12 @@ BENCH_INSTALLED := $(VENV)/.installed-bench
 # pip finds the CPU build of torch in its configured find-links here; elsewhere point
 # it at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
 TORCH_PIP_ARGS ?=
+# llama.cpp built for any x86-64 CPU with AVX2, not with -march=native: on CPUs with AMX (Sapphire
+# Rapids and later) a native build takes llama.cpp's AMX path, which crashes evaluating a prompt in
+# virtual machines. The wheel is kept per build flags, since pip's own cache ignores them.
+LLAMA_CPP_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_WHEELS := $(HOME)/.cache/enclave/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
 # System packages the tests drive: a real browser for the UI tests, and PostgreSQL's server
 # binaries (the tests start their own throwaway cluster; installing creates none).
@@ -39,6 +45,9 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first, so nothing below pulls a multi-GB GPU build.
 	$(BIN)/pip install torch==2.13.0 $(TORCH_PIP_ARGS)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		$(BIN)/pip wheel --no-deps --no-cache-dir -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(BIN)/pip install -c constraints.txt $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/pip install -c constraints.txt -e '.[test]'
 	touch $@
 
