@@ -8,8 +8,10 @@ by path, which also remembers the model chosen with ``enclave models use``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from assistant.errors import ConfigurationError
 
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "models" / "catalog.toml"
 GGUF_MAGIC = b"GGUF"
+BLOCK = 4 * 2**20  # read size for hashing and copying model files
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def all_models(settings: Settings) -> dict[str, ModelEntry]:
             path=Path(spec["path"]),
             chat=spec.get("chat", True),
             size=spec.get("size"),
+            sha256=spec.get("sha256"),
             from_catalog=False,
         )
     return entries
@@ -129,6 +133,7 @@ def add_model(settings: Settings, path: Path, name: str, description: str | None
     registry["models"][name] = {
         "path": str(path),
         "size": path.stat().st_size,
+        "sha256": sha256_of(path),  # recorded with every answer it gives (provenance)
         "description": description or f"added from {path.name}",
     }
     _save_registry(settings, registry)
@@ -141,3 +146,15 @@ def use_model(settings: Settings, name: str) -> ModelEntry:
     registry["default"] = name
     _save_registry(settings, registry)
     return entry
+
+
+def sha256_of(path: Path, on_progress: Callable[[int], None] | None = None) -> str:
+    digest = hashlib.sha256()
+    done = 0
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            digest.update(block)
+            done += len(block)
+            if on_progress:
+                on_progress(done)
+    return digest.hexdigest()

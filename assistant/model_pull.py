@@ -8,17 +8,15 @@ nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.catalog import ModelEntry
+from assistant.catalog import BLOCK, ModelEntry, sha256_of
 from assistant.errors import ConfigurationError, ModelIntegrityError
 
-BLOCK = 4 * 2**20
 
 # Called with (phase description, bytes done, bytes total or None).
 Progress = Callable[[str, int, int | None], None]
@@ -115,15 +113,3 @@ def _verify(entry: ModelEntry, path: Path, progress: Progress) -> None:
             raise ModelIntegrityError(
                 f"{entry.name}: sha256 {digest} does not match the catalog's {entry.sha256}; file removed"
             )
-
-
-def sha256_of(path: Path, on_progress: Callable[[int], None] | None = None) -> str:
-    digest = hashlib.sha256()
-    done = 0
-    with path.open("rb") as f:
-        while block := f.read(BLOCK):
-            digest.update(block)
-            done += len(block)
-            if on_progress:
-                on_progress(done)
-    return digest.hexdigest()

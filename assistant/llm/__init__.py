@@ -23,7 +23,7 @@ def get_llm(settings: Settings, model: str | None = None) -> LLM:
     from .llamacpp import LlamaCppLLM
 
     entry = active_model(settings, model)
-    return LlamaCppLLM(entry.path, entry.name, settings.context_size, settings.threads, settings.batch_size)
+    return LlamaCppLLM(entry.path, entry.name, settings.context_size, settings.threads, settings.batch_size, entry.sha256)
 
 
 __all__ = ["LLM", "ChatMessage", "GenerationCancelled", "GenerationOptions", "get_llm"]

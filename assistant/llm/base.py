@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -19,17 +19,23 @@ class GenerationOptions:
     max_tokens: int = 512
     temperature: float = 0.1
     stop: tuple[str, ...] = ()
+    # The reply must be JSON of this schema: llama.cpp (in-process, llama-server, llama-cpp-python's
+    # server) turns it into a grammar, so a small model can only answer in the allowed form.
+    json_schema: dict | None = field(default=None, hash=False, compare=False)
 
 
 def chat_request(messages: Sequence[ChatMessage], options: GenerationOptions) -> dict:
     """The OpenAI-style chat-completion arguments both llama-cpp-python and OpenAI servers take."""
-    return {
+    request = {
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "max_tokens": options.max_tokens,
         "temperature": options.temperature,
         "stop": list(options.stop) or None,
         "stream": True,
     }
+    if options.json_schema is not None:
+        request["response_format"] = {"type": "json_object", "schema": options.json_schema}
+    return request
 
 
 class GenerationCancelled(Exception):
@@ -41,6 +47,7 @@ class LLM(ABC):
 
     name: str
     context_size: int
+    sha256: str | None = None  # of the model file, where the backend knows it: recorded with each answer
 
     @abstractmethod
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:

@@ -17,10 +17,13 @@ MIN_PREFIX_TOKENS = 32
 
 
 class LlamaCppLLM(LLM):
-    def __init__(self, model_path: Path, name: str, context_size: int, threads: int, batch_size: int):
+    def __init__(
+        self, model_path: Path, name: str, context_size: int, threads: int, batch_size: int, sha256: str | None = None
+    ):
         from llama_cpp import Llama
 
         self.name = name
+        self.sha256 = sha256
         self.context_size = context_size
         # chat_format=None: llama-cpp-python takes the chat template from the GGUF metadata.
         self._llama = Llama(
