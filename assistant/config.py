@@ -83,8 +83,16 @@ class Settings(BaseSettings):
         default_factory=_default_threads, ge=1, description="CPU threads for llama.cpp (default: all cores)."
     )
     batch_size: int = Field(512, ge=8, description="llama.cpp prompt-processing batch size in tokens.")
-    max_answer_tokens: int = Field(512, ge=16, description="Longest answer the model may write, in tokens.")
-    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature; low keeps answers close to the sources.")
+    max_answer_tokens: int = Field(
+        128, ge=16, description="Longest answer the model may write, in tokens (answers are one sentence)."
+    )
+    temperature: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="Sampling temperature of answers; 0 (greedy) keeps them close to their evidence and lets "
+        "`enclave replay` reproduce them.",
+    )
 
     # Embeddings
     embedding_model: Path | None = Field(
@@ -104,15 +112,20 @@ class Settings(BaseSettings):
     source_tokens: int = Field(
         4096, ge=64, description="Most tokens of retrieved text put into one prompt (the context window also limits it)."
     )
-    prompt_format: Literal["sources-first", "question-first"] = Field(
-        "sources-first", description="Where the question goes in the answer prompt: after the sources, or before and after them."
+    evidence_sentences: int = Field(
+        6, ge=1, le=20, description="Best-matching sentences of the retrieved chunks the model chooses the answer's evidence among."
+    )
+    answer_check: Literal["facts", "facts+model"] = Field(
+        "facts",
+        description="How an answer is checked against its evidence before it is shown: `facts` (every figure, date, "
+        "name and code of the question and the answer is found in it), `facts+model` (and the model confirms it).",
     )
     min_relevance: float = Field(
         0.25,
         ge=-1,
         le=1,
-        description="Cosine similarity a chunk needs to count as relevant; below it for all chunks, "
-        "Enclave says it found nothing instead of answering.",
+        description="Cosine similarity that makes a chunk related to the question (so does holding half its "
+        "words); when no chunk is, Enclave says it found nothing instead of answering.",
     )
     reranker_model: Path | None = Field(
         None,
@@ -124,7 +137,8 @@ class Settings(BaseSettings):
         0.2,
         ge=0,
         le=2,
-        description="Chunks scoring more than this below the best one are left out of the prompt.",
+        description="Chunks whose hybrid score (meaning and words fused) is more than this below the best "
+        "one's are not read for evidence.",
     )
 
     secret_key: SecretStr | None = Field(

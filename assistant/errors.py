@@ -11,3 +11,7 @@ class ConfigurationError(EnclaveError):
 
 class ModelIntegrityError(EnclaveError):
     """A model file did not match its published size or sha256."""
+
+
+class NotFoundError(EnclaveError):
+    """What was asked for does not exist (a stored answer, a document)."""

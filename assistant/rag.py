@@ -1,30 +1,58 @@
-"""Retrieve → prompt → generate → cite. Sees only the embedder, store and LLM interfaces."""
+"""Retrieve → rank the evidence sentences → check the premise → write → check the answer → cite.
+Sees only the embedder, store and LLM interfaces.
+
+A wrong answer with a citation is worse than none: it looks checked. So every
+answer is either written by the model from the best-matching sentences and
+shown only once the sentence it rests on holds its figures and names (and the
+question's own), or it is an honest "the documents do not say" that quotes the
+closest sentences. Markers are added here, never taken from the model, so each
+one names a listed source and points at the sentence the answer rests on.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from assistant import prompts, retrieval
+from assistant import evidence, facts, prompts, retrieval
 from assistant.access import Viewer
-from assistant.attribution import cite_unmarked, resolve_markers
 from assistant.embeddings import Vector
+from assistant.evidence import Sentence
 from assistant.llm import LLM, ChatMessage, GenerationOptions
 from assistant.retrieval import Retriever
 from assistant.store import Hit
 
 SNIPPET_CHARS = 300
+QUOTES_SHOWN = 2  # closest sentences quoted when the documents do not say
+WRITTEN_FROM = 3  # best sentences the model writes the answer from
+FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sentence must hold
+_YES_NO = frozenset({"yes", "no", "not"})
+RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER = re.compile(r"\s*\[[^\]]*\]")
+_REFUSAL = re.compile(
+    r"\b(?:do(?:es)? not (?:say|mention|state|specify)|not (?:mentioned|stated|specified)|no information|"
+    r"(?:couldn't|could not|cannot|can't) (?:find|answer))\b",
+    re.I,
+)
+_LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
+
+Outcome = Literal["answered", "quoted", "premise_corrected", "not_said", "nothing_found"]
+AnswerCheck = Literal["facts", "facts+model"]
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A retrieved chunk as shown to people, under the number the answer uses for it."""
+    """A retrieved chunk as shown to people, under the number the answer uses for it, with the
+    sentence of it the answer rests on (``quote``)."""
 
     number: int
     hit: Hit
+    quote: str = ""
 
     def to_dict(self) -> dict:
         origin = self.hit.origin
@@ -35,7 +63,8 @@ class Citation:
             "title": origin.title,
             "uri": origin.uri,
             "source_type": origin.source_type,
-            "snippet": snippet(self.hit.text),
+            "snippet": snippet(self.hit.text, self.quote),
+            "quote": self.quote,
             "score": round(self.hit.score, 4),
         }
 
@@ -48,6 +77,8 @@ class Answer:
     found_nothing: bool = False
     standalone_question: str = ""
     search_query: str = ""
+    outcome: Outcome = "answered"
+    provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"answer": self.text, "sources": [s.to_dict() for s in self.sources]}
@@ -58,9 +89,17 @@ class Token:
     text: str
 
 
-def snippet(text: str) -> str:
+def snippet(text: str, around: str = "") -> str:
+    """The passage shortened for display, keeping ``around`` (the quoted sentence) in view."""
     text = " ".join(text.split())
-    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    start = max(0, text.find(around) - 40) if around and around in text else 0
+    if start and start + SNIPPET_CHARS > len(text):
+        start = max(0, len(text) - SNIPPET_CHARS)
+    start = text.rfind(" ", 0, start) + 1 if start else 0
+    cut = text[start : start + SNIPPET_CHARS - 1].rsplit(" ", 1)[0]
+    return ("…" if start else "") + cut + "…"
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -73,6 +112,28 @@ def cited_numbers(text: str) -> list[int]:
     return seen
 
 
+def without_markers(text: str) -> str:
+    """The model's text with any bracketed marker it wrote taken out: Enclave adds the true ones."""
+    return _MARKER.sub("", text).strip()
+
+
+def not_said_at_first(text: str) -> bool:
+    """Whether a reply's first sentence says the documents do not say (or that nothing was found)."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return bool(_REFUSAL.search(first))
+
+
+@dataclass
+class _Drafting:
+    """What one question's answering has found so far: the makings of its provenance."""
+
+    hits: list[Hit]
+    sentences: list[Sentence] = field(default_factory=list)
+    verdict: dict = field(default_factory=dict)
+    attempts: list[str] = field(default_factory=list)
+    streamed: bool = False  # whether a draft's tokens went out: a fallback then replaces it in the final text
+
+
 class Assistant:
     def __init__(
         self,
@@ -81,10 +142,11 @@ class Assistant:
         top_k: int = 5,
         min_relevance: float = 0.25,
         relevance_margin: float = 0.2,
-        max_answer_tokens: int = 512,
-        temperature: float = 0.1,
+        max_answer_tokens: int = 128,
+        temperature: float = 0.0,
         source_tokens: int = 4096,
-        prompt_format: prompts.PromptFormat = "sources-first",
+        answer_check: AnswerCheck = "facts",
+        evidence_sentences: int = evidence.CANDIDATES,
     ):
         self.retriever = retriever
         self._llm = llm  # loaded on first use: search needs no model
@@ -93,7 +155,8 @@ class Assistant:
         self.relevance_margin = relevance_margin
         self.options = GenerationOptions(max_tokens=max_answer_tokens, temperature=temperature)
         self.source_tokens = source_tokens
-        self.prompt_format = prompt_format
+        self.answer_check = answer_check
+        self.evidence_sentences = evidence_sentences
 
     @property
     def llm(self) -> LLM:
@@ -127,27 +190,54 @@ class Assistant:
         k: int | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[Token | Answer]:
-        """Stream the answer as Tokens, then yield the finished Answer with its sources."""
+        """Stream the answer as Tokens, then yield the finished Answer with its sources.
+
+        The streamed draft is what the model writes; the final text (the Answer's) may differ from it:
+        markers are added, and a draft that fails its check is replaced."""
         answer = Answer(question=question)
         answer.standalone_question = self.standalone(question, history, cancel)
         answer.search_query = retrieval.with_context(answer.standalone_question, history)
-        hits = self._relevant(self.search(answer.search_query, viewer, k), answer.search_query)
+        embedding = self.retriever.embedder.embed_query(answer.search_query)
+        hits = self._relevant(self.search(answer.search_query, viewer, k, embedding=embedding), answer.search_query)
+        same_query = answer.search_query == answer.standalone_question
+        yield from self.answer_from(answer, hits, viewer, cancel, embedding if same_query else None)
+
+    def answer_from(
+        self,
+        answer: Answer,
+        hits: list[Hit],
+        viewer: Viewer,
+        cancel: threading.Event | None = None,
+        embedding: Vector | None = None,
+    ) -> Iterator[Token | Answer]:
+        """The answering after retrieval, from these hits (also how a stored answer is replayed);
+        ``embedding`` is the standalone question's, when already made."""
+        question = answer.standalone_question or answer.question
+        drafting = _Drafting(hits)
         if not hits:
-            answer.found_nothing = True
-            answer.text = prompts.NOTHING_FOUND
+            answer.found_nothing, answer.outcome, answer.text = True, "nothing_found", prompts.NOTHING_FOUND
+        else:
+            yield from self._answer(answer, question, drafting, viewer, cancel, embedding)
+        if not drafting.streamed:  # a reply Enclave wrote itself goes out whole
             yield Token(answer.text)
-            yield answer
-            return
-        hits = self._fit_to_context(answer.standalone_question, hits)
-        blocks = [prompts.source_block(n, h.origin.title, h.text) for n, h in enumerate(hits, start=1)]
-        pieces = []
-        for piece in self.llm.stream(prompts.answer_messages(answer.standalone_question, blocks, self.prompt_format), self.options, cancel):
-            pieces.append(piece)
-            yield Token(piece)
-        # The streamed draft may lack markers the final text gets; clients show the final text.
-        answer.text = cite_unmarked("".join(pieces).strip(), [h.text for h in hits])
-        answer.sources = self._citations(answer.text, hits)
+        answer.provenance = self._provenance(answer, drafting)
         yield answer
+
+    def replay(self, provenance: dict) -> Answer:
+        """Answer a stored answer's question again from the chunks it was answered from, with the settings
+        it recorded (the model is the caller's choice: the runtime's)."""
+        recorded = Assistant(self.retriever, self._llm, **provenance["settings"])
+        question = provenance["question"]
+        ids = [r["chunk_id"] for r in provenance["retrieved"]]
+        embedding = self.retriever.embedder.embed_query(question)
+        found = {h.chunk_id: h for h in self.retriever.store.fetch(ids, embedding, Viewer.operator())}
+        fused = {r["chunk_id"]: r.get("fused") for r in provenance["retrieved"]}
+        hits = [replace(found[i], fused=fused[i]) for i in ids if i in found]
+        answer = Answer(question=question, standalone_question=question, search_query=question)
+        for event in recorded.answer_from(answer, hits, Viewer.operator(), embedding=embedding):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("answer_from() ends with an Answer")
 
     def answer(self, question: str, viewer: Viewer, history: Sequence[ChatMessage] = (), k: int | None = None) -> Answer:
         for event in self.ask(question, viewer, history, k):
@@ -155,21 +245,98 @@ class Assistant:
                 return event
         raise AssertionError("ask() ends with an Answer")
 
-    def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
-        """Hits that clear the bar, and are not far behind the best one (unless they hold the
-        question's exact codes or names, which embeddings underrate).
+    def _answer(
+        self, answer: Answer, question: str, drafting: _Drafting, viewer: Viewer, cancel, embedding
+    ) -> Iterator[Token]:
+        hits = drafting.hits = self._fit_to_context(question, drafting.hits)
+        if embedding is None:
+            embedding = self.retriever.embedder.embed_query(question)
+        sentences = drafting.sentences = evidence.candidates(
+            question, embedding, hits, self.retriever.embedder, self.evidence_sentences
+        )
+        if not sentences:
+            drafting.verdict = {"evidence": "none"}
+            _not_said(answer, [], hits)
+            return
+        focus = _focus(question, sentences)
+        gaps = premise_gaps(question, _window(focus, hits), _context(hits[focus.source]))
+        if gaps:
+            drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
+            _correct_premise(answer, gaps, focus, hits)
+            return
+        shown = [focus, *[s for s in sentences if s is not focus]][:WRITTEN_FROM]
+        for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
+            pieces = []
+            for piece in self.llm.stream(messages(question, [s.text for s in shown]), self.options, cancel):
+                pieces.append(piece)
+                if attempt == 0:
+                    drafting.streamed = True
+                    yield Token(piece)
+            draft = without_markers(_LEAD.sub("", "".join(pieces).strip()))
+            drafting.attempts.append(draft)
+            if not facts.stems(draft) - facts.stems(question) - _YES_NO:
+                self._after_echo(answer, question, focus, shown, hits, drafting, viewer)
+                return
+            support, problem = self._support(question, draft, shown, hits, cancel)
+            drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
+            if support is not None and problem is None:
+                gaps = premise_gaps(question, _window(support, hits), _context(hits[support.source]))
+                if gaps:
+                    drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
+                    _correct_premise(answer, gaps, support, hits)
+                else:
+                    _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
+                return
+        _not_said(answer, shown[:QUOTES_SHOWN], hits)
 
-        Small models are easily led astray by a weakly related chunk sitting
-        next to the right one, so a clear winner goes in alone.
-        """
-        if not hits:
+    def _after_echo(
+        self, answer: Answer, question: str, focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
+        viewer: Viewer,
+    ) -> None:
+        """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
+        the question names something no document the asker may read mentions, the documents do not say;
+        otherwise the sentence closest to it is quoted, for the asker to read the answer in its own words."""
+        unknown = self.retriever.unknown_words(sorted(facts.content_words(question)), viewer)
+        if unknown:
+            drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
+            _not_said(answer, shown[:QUOTES_SHOWN], hits)
+            return
+        drafting.verdict = {"premise": "supported", "answer": "repeats the question: the closest sentence is quoted"}
+        _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
+
+    def _support(
+        self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], cancel
+    ) -> tuple[Sentence | None, str | None]:
+        """The sentence ``draft`` rests on, and why it may not be shown (None when it may)."""
+        said = facts.stems(draft) - facts.stems(question) - _YES_NO
+        holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s, hits)}\n{question}")]
+        if not holding:
+            missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
+            return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
+        support = max(holding, key=lambda s: len(said & facts.stems(s.text)))
+        if len(said & facts.stems(support.text)) < len(said) * FROM_EVIDENCE:
+            return support, "says what the evidence does not"
+        unnamed = facts.missing(draft, f"{_context(hits[support.source])}\n{question}")
+        if unnamed:
+            return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
+        if self.answer_check == "facts+model" and not self._confirmed(question, support.text, draft, cancel):
+            return support, "the model found it not entailed"
+        return support, None
+
+    def _confirmed(self, question: str, sentence: str, draft: str, cancel) -> bool:
+        options = GenerationOptions(max_tokens=8, temperature=0.0, json_schema=prompts.CONFIRM_SCHEMA)
+        reply = "".join(self.llm.stream(prompts.confirm_messages(question, sentence, draft), options, cancel))
+        return _verdict(reply) != "no"
+
+    def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
+        """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score.
+        None at all when no hit is related to the question, neither by meaning (cosine over the bar)
+        nor by words (holding most of the question's)."""
+        related = [h for h in hits if h.score >= self.min_relevance or evidence.word_overlap(question, h.text) >= RELATED_WORDS]
+        if not related:
             return []
-        terms = retrieval.distinctive_terms(question)
-        bar = max(self.min_relevance, max(h.score for h in hits) - self.relevance_margin)
-        return [
-            h for h in hits
-            if h.score >= bar or (h.score >= self.min_relevance and any(t in h.text for t in terms))
-        ]
+        best = max(_ranking_score(h) for h in hits)
+        return [h for h in hits if _ranking_score(h) >= best - self.relevance_margin]
 
     def _fit_to_context(self, question: str, hits: list[Hit]) -> list[Hit]:
         """As many of the best hits as the source budget, and the model's window beside the rules and
@@ -186,11 +353,110 @@ class Assistant:
             used += cost
         return kept
 
-    @staticmethod
-    def _citations(text: str, hits: list[Hit]) -> list[Citation]:
-        """The cited chunks under the numbers the answer uses; all chunks when it cites none."""
-        mapping = resolve_markers(text, [h.text for h in hits])
-        numbers = [n for n in cited_numbers(text) if n in mapping]
-        if not numbers:  # the model cited nothing: show everything it was given
-            return [Citation(n, hit) for n, hit in enumerate(hits, start=1)]
-        return [Citation(n, hits[mapping[n] - 1]) for n in numbers]
+    def _provenance(self, answer: Answer, drafting: _Drafting) -> dict:
+        """What shaped this answer, stored with it so it can be explained and replayed."""
+        cited = {c.quote for c in answer.sources}
+        llm = self.llm if not answer.found_nothing else None
+        return {
+            "model": {"name": llm.name, "sha256": llm.sha256} if llm else None,
+            "prompt_version": prompts.VERSION,
+            "question": answer.standalone_question or answer.question,
+            "retrieved": [
+                {"chunk_id": h.chunk_id, "document_id": h.origin.document_id, "score": round(h.score, 4),
+                 "fused": None if h.fused is None else round(h.fused, 4)}
+                for h in drafting.hits
+            ],  # fmt: skip
+            "evidence": [
+                {"n": i + 1, "chunk_id": drafting.hits[s.source].chunk_id, "text": s.text, "score": round(s.score, 4),
+                 "cited": s.text in cited}
+                for i, s in enumerate(drafting.sentences)
+            ],  # fmt: skip
+            "drafts": drafting.attempts,
+            "verdict": drafting.verdict,
+            "outcome": answer.outcome,
+            "settings": {
+                "top_k": self.top_k, "min_relevance": self.min_relevance, "relevance_margin": self.relevance_margin,
+                "temperature": self.options.temperature, "max_answer_tokens": self.options.max_tokens,
+                "source_tokens": self.source_tokens, "answer_check": self.answer_check,
+                "evidence_sentences": self.evidence_sentences,
+            },
+        }  # fmt: skip
+
+
+def _focus(question: str, sentences: list[Sentence]) -> Sentence:
+    """The sentence that holds most of the question's own figures and names (the best-ranked among equals):
+    what the question's premise is checked against, and the first the model reads."""
+    asked = facts.facts(question)
+    return max(sentences, key=lambda s: len(asked - facts.missing(question, s.text)) if asked else 0)
+
+
+def _window(sentence: Sentence, hits: list[Hit]) -> str:
+    """The sentence with the one before it in its passage: a heading or lead-in ("2024 in numbers") often
+    says what a line's figures are about."""
+    order = evidence.sentences_of(hits[sentence.source].text)
+    at = order.index(sentence.text) if sentence.text in order else 0
+    return "\n".join(order[max(0, at - 1) : at + 1]) or sentence.text
+
+
+def premise_gaps(question: str, sentence: str, context: str) -> set[str]:
+    """The question's facts its evidence does not hold: figures and codes must be in the sentence itself
+    (a question about 2019 is not answered from a sentence about 2009); names in its passage or title."""
+    return facts.numbers_missing(question, sentence) | {
+        f for f in facts.missing(question, context) if not any(c.isdigit() for c in f)
+    }
+
+
+def _not_said(answer: Answer, closest: list[Sentence], hits: list[Hit]) -> None:
+    quotes = [(s, hits[s.source]) for s in closest]
+    text = prompts.NOT_SAID if quotes else prompts.NOT_SAID.split(". ")[0] + "."
+    _finish(answer, "not_said", text, quotes, "listed")
+
+
+def _correct_premise(answer: Answer, gaps: set[str], sentence: Sentence, hits: list[Hit]) -> None:
+    missing = ", ".join(f"“{g}”" for g in sorted(gaps))
+    _finish(answer, "premise_corrected", prompts.NOT_SAID_THAT.format(missing=missing), [(sentence, hits[sentence.source])], "listed")
+
+
+def _finish(
+    answer: Answer, outcome: Outcome, lead: str, quotes: list[tuple[Sentence, Hit]], form: Literal["inline", "quote", "listed"]
+) -> None:
+    """Set the answer's text and sources: one source per quoted passage, numbered in order, its marker
+    after what rests on it: the written sentence (inline), the one quote, or each quote on a line."""
+    numbers: dict[str, int] = {}
+    sources: list[Citation] = []
+    for sentence, hit in quotes:
+        if hit.chunk_id not in numbers:
+            numbers[hit.chunk_id] = len(numbers) + 1
+            sources.append(Citation(numbers[hit.chunk_id], hit, sentence.text))
+    marked = [(f"“{s.text}”", numbers[h.chunk_id]) for s, h in quotes]
+    if form == "listed":
+        answer.text = "\n".join([lead, *(f"- {quote} [{n}]" for quote, n in marked)])
+    elif form == "quote":
+        answer.text = f"{lead} {marked[0][0]} [{marked[0][1]}]"
+    else:
+        body = _sentence_end(lead)
+        answer.text = f"{body[:-1]} [{marked[0][1]}]{body[-1]}"
+    answer.outcome, answer.sources = outcome, sources
+
+
+def _sentence_end(text: str) -> str:
+    text = text.strip().strip("”“\"")
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _context(hit: Hit) -> str:
+    return f"{hit.origin.title}\n{hit.heading}\n{hit.text}"
+
+
+def _ranking_score(hit: Hit) -> float:
+    return hit.score if hit.fused is None else hit.fused
+
+
+def _verdict(reply: str) -> str | None:
+    """The "verdict" of a JSON reply; a server that ignored the schema may have written the word alone."""
+    try:
+        value = json.loads(reply)
+    except ValueError:
+        found = re.search(r"\b(yes|no)\b", reply.lower())
+        return found.group(1) if found else None
+    return value.get("verdict") if isinstance(value, dict) else None

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 from assistant.access import Viewer
-from assistant.attribution import content_words
+from assistant.facts import content_words
 from assistant.embeddings import Embedder, Vector
 from assistant.llm import ChatMessage
 from assistant.rerank import Reranker
@@ -91,7 +92,7 @@ def fuse(by_meaning: list[Hit], by_words: list[tuple[Hit, float]], exact: set[st
         + (EXACT_CODE_BONUS if c in exact else 0.0)
         for c in hits
     }  # fmt: skip
-    return [hits[c] for c in sorted(combined, key=combined.__getitem__, reverse=True)]
+    return [replace(hits[c], fused=combined[c]) for c in sorted(combined, key=combined.__getitem__, reverse=True)]
 
 
 def distinct(hits: list[Hit], wanted: int) -> list[Hit]:
@@ -146,6 +147,10 @@ class Retriever:
         if not self.reranker:
             return distinct(candidates, k)
         return self.reranker.rerank(query, distinct(candidates, max(k, self.rerank_candidates)))[:k]
+
+    def unknown_words(self, words: Sequence[str], viewer: Viewer) -> list[str]:
+        """Those of ``words`` that no chunk ``viewer`` may see holds (the keyword index's stemming applies)."""
+        return [word for word in words if not self.keywords.search(word, 1, viewer)]
 
     def _keyword_hits(self, query: str, depth: int, embedding: Vector, viewer: Viewer) -> list[tuple[Hit, float]]:
         """Keyword matches with their keyword scores, as hits scored by cosine similarity (as vector

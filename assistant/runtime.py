@@ -113,5 +113,6 @@ class Runtime:
             max_answer_tokens=s.max_answer_tokens,
             temperature=s.temperature,
             source_tokens=s.source_tokens,
-            prompt_format=s.prompt_format,
+            answer_check=s.answer_check,
+            evidence_sentences=s.evidence_sentences,
         )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from assistant import prompts
+from assistant.embeddings import Embedder, Vector
 from assistant.llm import LLM, ChatMessage, GenerationOptions
 
 
@@ -18,7 +22,8 @@ class Generation:
 
 
 class SlowLLM(LLM):
-    """Writes "word " ``length`` times, one piece every ``pause`` seconds, citing [1] at the start.
+    """Writes ``length`` words of ``words`` (over and over), one piece every ``pause`` seconds, citing [1] at
+    the start. Words from the test's documents make an answer that passes Enclave's check.
 
     Each generation is recorded (how many pieces, whether it ran to the end), so
     a test can tell a generation that was cut short from one that finished.
@@ -28,8 +33,9 @@ class SlowLLM(LLM):
     name = "slow-test-model"
     context_size = 4096
 
-    def __init__(self, length: int = 200, pause: float = 0.02, hold: threading.Event | None = None):
+    def __init__(self, length: int = 200, pause: float = 0.02, hold: threading.Event | None = None, words: str = "word"):
         self.length = length
+        self.words = words.split()
         self.pause = pause
         self.hold = hold
         self.generations: list[Generation] = []
@@ -40,8 +46,47 @@ class SlowLLM(LLM):
         if self.hold is not None:
             self.hold.wait()
         yield "[1] "
-        for _ in range(self.length):
+        for n in range(self.length):
             time.sleep(self.pause)
             generation.pieces += 1
-            yield "word "
+            yield self.words[n % len(self.words)] + " "
         generation.finished = True
+
+
+class WordHashEmbedder(Embedder):
+    """Each word hashed into one of 64 dimensions, normalised: texts sharing words are close. Fast and
+    deterministic, for tests about what is done with vectors rather than how good they are."""
+
+    name = "word-hash-test-embedder"
+
+    def embed_batch(self, texts: Sequence[str]) -> list[Vector]:
+        vectors = []
+        for text in texts:
+            vector = [0.0] * 64
+            for word in text.lower().split():
+                vector[zlib.crc32(word.encode()) % 64] += 1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors
+
+
+class ScriptedLLM(LLM):
+    """Replies by task, told apart by the system prompt: the answer it writes, the words it copies on the
+    second try (by default the same), its verdict. Every request is recorded, with its options (``requests``)."""
+
+    name = "scripted-test-model"
+    context_size = 4096
+    sha256 = "0" * 64
+
+    def __init__(self, write: str = "An answer.", extract: str | None = None, confirm: str = '{"verdict": "yes"}'):
+        self.replies = {
+            prompts.ANSWER_RULES: write,
+            prompts.EXTRACT_RULES: write if extract is None else extract,
+            prompts.CONFIRM_RULES: confirm,
+        }
+        self.requests: list[tuple[Sequence[ChatMessage], GenerationOptions]] = []
+
+    def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
+        self.requests.append((messages, options))
+        reply = self.replies.get(messages[0].content, "")
+        yield from (reply[i : i + 7] for i in range(0, len(reply), 7))

@@ -9,7 +9,7 @@ import typer
 
 from assistant.errors import ConfigurationError, EnclaveError
 
-from . import connectors, evaluate, ingest, models, query, serve, status, users
+from . import connectors, evaluate, ingest, models, query, replay, serve, status, users
 
 app = typer.Typer(
     name="enclave",
@@ -22,6 +22,7 @@ app.command("ingest")(ingest.ingest)
 app.command("search")(query.search)
 app.command("ask")(query.ask)
 app.command("chat")(query.chat)
+app.command("replay")(replay.replay)
 app.command("status")(status.status)
 app.command("config")(status.config)
 app.command("serve")(serve.serve)

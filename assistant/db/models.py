@@ -142,6 +142,8 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     content: Mapped[str] = mapped_column(Text)
     sources: Mapped[list] = mapped_column(default=list)
+    # For answers: how they were made (rag.Assistant._provenance), so they can be explained and replayed.
+    provenance: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -17,8 +17,11 @@ from .runner import Result
 # What shapes the numbers: the index (chunking, embeddings), retrieval, and how answers are made.
 RETRIEVAL_SETTINGS = ("chunk_size", "chunk_overlap", "top_k", "reranker_model")
 ANSWER_SETTINGS = (
-    "context_size", "source_tokens", "prompt_format", "max_answer_tokens", "temperature", "min_relevance", "relevance_margin"
+    "context_size", "source_tokens", "evidence_sentences", "answer_check", "max_answer_tokens", "temperature", "min_relevance", "relevance_margin"
 )
+
+
+JUDGED_KINDS = ("answerable", "false_premise", "look_answerable", "unanswerable")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ def sections(report: dict) -> list[Section]:
         )
     ]
     answers = report["answers"]
-    if answers is not None:
+    if answers is not None and "splits" in answers:
+        found.append(_judged_section(report))
+    elif answers is not None:
         latency = answers["latency_s"]
         if "f1" in answers:
             headers, scores = ["exact match", "F1"], [f"{answers['exact_match']:.3f}", f"{answers['f1']:.3f}"]
@@ -82,6 +87,32 @@ def sections(report: dict) -> list[Section]:
             )
         )
     return found
+
+
+def _judged_section(report: dict) -> Section:
+    answers, used = report["answers"], report["settings"]
+    rows = []
+    for name, part in [*answers["splits"].items(), ("all", answers["all"])]:
+        kinds = part["by_kind"]
+        rows.append([
+            name, str(part["questions"]), _share(part["right_and_cited"]), _share(part["honest"]),
+            *(_share(kinds.get(kind, {}).get("right")) for kind in JUDGED_KINDS), str(part["dangling_markers"]),
+        ])  # fmt: skip
+    latency = answers["latency_s"]
+    rows[-1] += [_seconds(latency, "first_token"), _seconds(latency, "total")]
+    for row in rows[:-1]:
+        row += ["", ""]
+    return Section(
+        f"Judged answers: {used['model']}, {answers['questions']} questions about samples/ "
+        f"(answer check {used['answer_check']}, top_k {used['top_k']})",
+        ["part", "questions", "right and cited", "honest", *JUDGED_KINDS, "markers naming no source",
+         "first token p50 / p95", "total p50 / p95"],
+        rows,
+    )  # fmt: skip
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _seconds(latency: dict, name: str) -> str:

@@ -47,6 +47,7 @@ class Hit:
     score: float  # cosine similarity, higher is closer
     origin: ChunkOrigin
     heading: str = ""
+    fused: float | None = None  # the hybrid ranking's score (meaning and words together), from hybrid search
 
 
 class VectorStore(ABC):

@@ -8,9 +8,14 @@ import re
 
 import pytest
 
+from assistant import prompts
+from assistant.catalog import find_model
+from tests.conftest import _isolated_settings
+
 pytestmark = pytest.mark.llm
 
 PARKING = "Which garage level do employees park on at the Tromso office?"
+CATALOG_SHA256 = find_model(_isolated_settings(), "qwen2.5-coder-0.5b-instruct").sha256
 
 
 def sse_events(response) -> list[tuple[str, dict]]:
@@ -46,13 +51,21 @@ def test_streamed_answer_arrives_token_by_token_then_sources_then_done(enclave_s
     assert names[-2:] == ["sources", "done"] and set(names[:-2]) == {"token"}
     final = events[-2][1]
     streamed = "".join(data["text"] for name, data in events if name == "token").strip()
-    # The final text is the streamed draft, with citations the model left out added.
-    assert without_markers(streamed) == without_markers(final["answer"]) and "[1]" in final["answer"]
-    assert final["sources"][0]["title"] == "parking.md"
+    # The final text is the streamed draft once it passed its check, with Enclave's marker in place of the model's.
+    assert final["outcome"] == "answered"
+    assert without_markers(streamed) == without_markers(final["answer"]) and final["answer"].endswith("[1].")
+    assert final["sources"][0]["title"] == "parking.md" and "P3" in final["sources"][0]["quote"]
     # The exchange is stored in the conversation.
     conversation = enclave_server.employee.client.get(f"/api/v1/conversations/{final['conversation_id']}").json()
     assert [m["role"] for m in conversation["messages"]] == ["user", "assistant"]
     assert conversation["messages"][1]["id"] == final["message_id"]
+    # With how it was made: model file, prompts, chunks, the cited sentence, the verdict.
+    provenance = conversation["messages"][1]["provenance"]
+    assert provenance["model"] == {"name": "qwen2.5-coder-0.5b-instruct", "sha256": CATALOG_SHA256}
+    assert provenance["prompt_version"] == prompts.VERSION and provenance["outcome"] == "answered"
+    assert [e["text"] for e in provenance["evidence"] if e["cited"]] == [final["sources"][0]["quote"]]
+    assert final["sources"][0]["chunk_id"] in [r["chunk_id"] for r in provenance["retrieved"]]
+    assert provenance["verdict"] == {"premise": "supported", "answer": "supported"}
 
 
 def test_a_follow_up_is_understood_from_the_conversation(enclave_server):
@@ -108,6 +121,7 @@ def test_feedback_reaches_the_admin_list(enclave_server):
     entry = next(f for f in listed if f["message_id"] == answer["message_id"])
     assert (entry["comment"], entry["user_email"], entry["question"]) == ("Wrong floor", "ana@example.com", PARKING)
     assert entry["answer"] == answer["answer"] and entry["sources"][0]["title"] == "parking.md"
+    assert entry["provenance"]["outcome"] == "answered"  # admins see how the rated answer was made
     conversation = client.get(f"/api/v1/conversations/{answer['conversation_id']}").json()
     assert conversation["messages"][1]["rating"] == "down"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
+from assistant.rag import cited_numbers
+
 pytestmark = pytest.mark.llm
 
 QUESTION = "Which garage level do employees park on at the Tromso office?"
@@ -37,8 +39,11 @@ def test_streamed_completion_ends_with_the_sources(client):
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "P3" in text
     assert chunks[-1].choices[0].finish_reason == "stop"
-    assert chunks[-1].model_extra["sources"][0]["title"] == "parking.md"
+    sources = chunks[-1].model_extra["sources"]
+    assert sources[0]["title"] == "parking.md"
     assert all("sources" not in c.model_extra for c in chunks[:-1])
+    # What the client shows is the checked answer: each of its markers names a source it was given.
+    assert cited_numbers(text) and set(cited_numbers(text)) <= {s["n"] for s in sources}
 
 
 def test_a_key_only_sees_its_users_documents(enclave_server):

@@ -40,8 +40,26 @@ class Source(BaseModel):
     title: str
     uri: str = Field(description="Where the document lives: a file path, SharePoint or Salesforce URL.")
     source_type: str = Field(description="local, upload, sharepoint or salesforce.")
-    snippet: str = Field(description="The start of the passage the answer used.")
+    snippet: str = Field(description="The passage the answer used, shortened around its quoted sentence.")
+    quote: str = Field("", description="The sentence of the passage the answer rests on (the UI highlights it).")
     score: float = Field(description="Cosine similarity of the passage to the question.")
+
+
+class Provenance(BaseModel):
+    """How an answer was made, recorded when it was given; `enclave replay MESSAGE_ID` answers again from it."""
+
+    model: dict | None = Field(description="The model's name and its file's sha256 (null when no model ran).")
+    prompt_version: str = Field(description="Version of Enclave's prompts.")
+    question: str = Field(description="The question as answered (a follow-up made standalone).")
+    retrieved: list[dict] = Field(description="Chunks read for evidence: chunk_id, document_id, cosine score, fused hybrid score.")
+    evidence: list[dict] = Field(description="Candidate sentences (n, chunk_id, text, score) and whether the answer cites each.")
+    drafts: list[str] = Field(description="What the model wrote, attempt by attempt, before the check.")
+    verdict: dict = Field(description="The check's findings: the sentence chosen, whether the premise and the answer hold.")
+    outcome: Literal["answered", "quoted", "premise_corrected", "not_said", "nothing_found"] = Field(
+        description="answered (written and checked), quoted (the draft failed twice: the evidence is quoted), "
+        "premise_corrected, not_said, or nothing_found."
+    )
+    settings: dict = Field(description="The settings that shaped it (top_k, temperature, answer_check, …).")
 
 
 class AskDebug(BaseModel):
@@ -85,6 +103,11 @@ class AskResponse(BaseModel):
     conversation_id: str
     message_id: str
     found_nothing: bool = Field(False, description="True when no document was relevant, so nothing was generated.")
+    outcome: str = Field(
+        "answered",
+        description="answered, quoted (the evidence itself), premise_corrected (the question assumes what the documents "
+        "do not say), not_said (the documents do not answer: the closest passages are quoted) or nothing_found.",
+    )
     debug: AskDebug | None = Field(None, description="How the question was searched; only when asked for with `debug`.")
 
 
@@ -106,6 +129,7 @@ class MessageOut(BaseModel):
     role: Literal["user", "assistant"]
     content: str
     sources: list[Source] = []
+    provenance: Provenance | None = Field(None, description="For answers: how it was made.")
     created_at: UtcDatetime
     rating: Literal["up", "down"] | None = None
 
@@ -144,6 +168,7 @@ class FeedbackOut(BaseModel):
     question: str
     answer: str
     sources: list[Source]
+    provenance: Provenance | None = None
 
 
 # Documents

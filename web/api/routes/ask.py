@@ -131,6 +131,7 @@ def _save_exchange(db: Session, conversation: Conversation, answer: Answer) -> s
             role="assistant",
             content=answer.text,
             sources=[s.to_dict() for s in answer.sources],
+            provenance=answer.provenance,
             # Strictly after the question, so the two never swap places when sorted.
             created_at=asked + timedelta(microseconds=1),
         )
@@ -147,6 +148,7 @@ def _response(answer: Answer, conversation_id: str, message_id: str, debug: bool
         conversation_id=conversation_id,
         message_id=message_id,
         found_nothing=answer.found_nothing,
+        outcome=answer.outcome,
         debug=AskDebug(standalone_question=answer.standalone_question, search_query=answer.search_query)
         if debug
         else None,

@@ -46,7 +46,13 @@ def get_conversation(conversation_id: str, user: CurrentUser, db: DbSession):
     )
     messages = [
         MessageOut(
-            id=m.id, role=m.role, content=m.content, sources=m.sources, created_at=m.created_at, rating=ratings.get(m.id)
+            id=m.id,
+            role=m.role,
+            content=m.content,
+            sources=m.sources,
+            provenance=m.provenance,
+            created_at=m.created_at,
+            rating=ratings.get(m.id),
         )
         for m in conversation.messages
     ]
@@ -122,4 +128,5 @@ def _feedback_out(db: Session, feedback: Feedback, message: Message, user: User)
         question=question or "",
         answer=message.content,
         sources=message.sources,
+        provenance=message.provenance,
     )

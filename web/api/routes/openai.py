@@ -5,7 +5,8 @@ The answer is grounded in the documents the key's user may see. Its sources
 travel in an extra top-level field, ``sources``, of the completion (and of the
 last streamed chunk); OpenAI's clients keep unknown fields, so parsing is
 unaffected. The last user message is the question; earlier messages make a
-follow-up standalone, as in the chat.
+follow-up standalone, as in the chat. A stream carries the checked answer,
+never a draft the check may still replace.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.catalog import default_model_name
 from assistant.llm import ChatMessage
-from assistant.rag import Answer, Token
+from assistant.rag import Answer
 
 from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
 
@@ -113,9 +114,10 @@ async def _chunks(events: AsyncIterator, completion_id: str, model: str) -> Asyn
     yield chunk({"role": "assistant", "content": ""})
     try:
         async for event in events:
-            if isinstance(event, Token):
+            # An OpenAI client shows the deltas it got and cannot take them back, so it is sent the checked
+            # final answer, with its true markers, not the model's draft (which Enclave may replace).
+            if isinstance(event, Answer):
                 yield chunk({"content": event.text})
-            elif isinstance(event, Answer):
                 yield chunk({}, "stop", sources=[s.to_dict() for s in event.sources])
     except Exception as error:  # headers are sent: report in-band, as OpenAI does
         yield f"data: {json.dumps({'error': {'message': f'generation failed: {error}', 'type': 'server_error'}})}\n\n"

@@ -27,7 +27,26 @@
       el("h2", { class: "feedback-question", text: entry.question || "(question not found)" }),
       answer,
       sources.length ? el("ul", { class: "feedback-sources", "aria-label": "Sources" }, sources) : null,
+      entry.provenance ? provenance(entry.provenance) : null,
       entry.comment ? el("blockquote", { class: "feedback-comment", text: entry.comment }) : el("p", { class: "muted small", text: "No comment." }));
+  }
+
+  /* How the answer was made: what the model read, which sentence it rests on, and what the check found. */
+  function provenance(p) {
+    const model = p.model ? p.model.name + (p.model.sha256 ? " (sha256 " + p.model.sha256.slice(0, 12) + "…)" : "") : "no model ran";
+    const verdict = Object.entries(p.verdict || {}).map(([k, v]) => k + ": " + (Array.isArray(v) ? v.join(", ") : v)).join("; ");
+    const evidence = (p.evidence || []).map((s) =>
+      el("li", { class: s.cited ? "evidence-cited" : null }, el("span", { class: "muted small", text: s.score.toFixed(2) + " " }), s.text));
+    const retrieved = (p.retrieved || []).map((r) =>
+      el("li", { text: r.chunk_id + " — cosine " + r.score + (r.fused === null ? "" : ", hybrid " + r.fused) }));
+    return el("details", { class: "feedback-provenance" },
+      el("summary", { text: "How this answer was made: " + p.outcome.replace("_", " ") }),
+      el("dl", {},
+        el("dt", { text: "Model" }), el("dd", { text: model }),
+        el("dt", { text: "Prompts" }), el("dd", { text: p.prompt_version }),
+        el("dt", { text: "Check" }), el("dd", { text: verdict || "–" }),
+        el("dt", { text: "Evidence" }), el("dd", {}, el("ol", {}, evidence)),
+        el("dt", { text: "Chunks read" }), el("dd", {}, el("ul", {}, retrieved))));
   }
 
   async function load() {

@@ -364,7 +364,7 @@
             titleNode,
             href ? el("span", { class: "source-open", "aria-hidden": "true" }, icon("external")) : null),
           el("div", { class: "source-kind" }, icon(kind.icon), el("span", { text: kind.label })),
-          source.snippet ? el("p", { class: "source-snippet", text: source.snippet }) : null);
+          source.snippet ? el("p", { class: "source-snippet" }, E.withQuote(source.snippet, source.quote)) : null);
       });
       this.sources.setAttribute("aria-labelledby", headingId);
       this.sources.replaceChildren(

@@ -248,6 +248,13 @@
     return null;
   }
 
+  /* A passage as nodes, the sentence an answer rests on marked (plain text otherwise: never parsed as HTML). */
+  function withQuote(passage, quote) {
+    const at = quote ? passage.indexOf(quote) : -1;
+    if (at < 0) return [passage];
+    return [passage.slice(0, at), el("mark", { class: "source-quote", text: quote }), passage.slice(at + quote.length)];
+  }
+
   function splitGroups(text) {
     return String(text || "")
       .split(/[,\n]/)
@@ -308,5 +315,6 @@
     timeElement,
     toast,
     toLogin,
+    withQuote,
   };
 })();

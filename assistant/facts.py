@@ -1,0 +1,117 @@
+"""The checkable facts of a text: its figures, dates, names, places and codes, in one comparable form.
+
+A question about 2019 must not be answered from a sentence about 2009, and an
+answer must not state a figure its evidence lacks. Both are decided here by
+comparing facts, not by asking the model: "three days" and "3 days", "1,500"
+and "1500", "Tuesdays" and "Tuesday" are the same fact; "14:00" and "14:30"
+are not. Names and codes are compared as words, case-blind.
+"""
+
+from __future__ import annotations
+
+import re
+
+# "one" is left out: far more often a pronoun ("one of our suppliers") than a figure.
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+    if word != "one"
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "twice": "2", "half": "0.5"}
+_ORDINAL_WORDS = {
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
+    "eighth": "8", "ninth": "9", "tenth": "10",
+}  # fmt: skip
+_NAMED_DATES = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# Capitalised words that are no names: question words, and what any sentence may start with.
+_NOT_NAMES = frozenset(
+    """a an the i is are was were do does did can could should would will may must how what when where which who
+    whom whose why if in on at for to of and or but my our your their its it this that these those there please
+    yes no ok""".split()
+)
+_STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further get gets got had has have having he her
+    here hers him his how i if in into is it its itself just me more most my no nor not of off on once only or other
+    our ours out over own same she should so some such than that the their theirs them then there these they this
+    those through to too under until up very was we were what when where which while who whom why will with would
+    you your yours much many""".split()
+)
+_TOKEN = re.compile(r"\d+(?:[.,:]\d+)*[A-Za-zÀ-ÿ0-9\-_/]*|[A-Za-zÀ-ÿ0-9][A-Za-zÀ-ÿ0-9'’\-_/]*")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_WORD = re.compile(r"[a-zà-ÿ0-9]+")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+
+
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that say something (no stopwords, no two-letter words but figures and codes
+    such as "P3"), unstemmed."""
+    return {
+        w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and (len(w) > 2 or any(c.isdigit() for c in w))
+    }  # fmt: skip
+
+
+def stem(word: str) -> str:
+    """A rough English stem: enough for "employees"/"employee" and "closes"/"closing" to meet."""
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def stems(text: str) -> set[str]:
+    """The stems of ``text``'s content words."""
+    return {stem(w) for w in content_words(text)}
+
+
+def _number(token: str) -> str:
+    if _THOUSANDS.match(token):
+        return token.replace(",", "")
+    token = token.rstrip(".,:")
+    return re.sub(r"^(\d+)[.,]00$", r"\1", token)  # "450.00" states 450
+
+
+def facts(text: str) -> set[str]:
+    """The figures, dates, names, places and codes ``text`` states, normalised for comparison."""
+    found: set[str] = set()
+    for position, token in enumerate(_TOKEN.findall(text)):
+        lower = token.lower().strip("'’")
+        bare = re.sub(r"'s$|’s$", "", lower)
+        if any(c.isdigit() for c in token):
+            numbers = _NUMBER.findall(token)
+            letters = re.sub(r"\d+(?:st|nd|rd|th)\b", "", lower)
+            if any(c.isalpha() for c in letters) or "-" in token:
+                found.add(bare)  # a code: VB-900, ISO9001
+            found.update(_number(n) for n in numbers)
+        elif bare in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[bare])
+        elif bare in _ORDINAL_WORDS and position > 0:
+            found.add(_ORDINAL_WORDS[bare])
+        elif stem(bare) in _NAMED_DATES or bare in _NAMED_DATES:
+            found.add(bare if bare in _NAMED_DATES else stem(bare))
+        elif token[0].isupper() and bare not in _NOT_NAMES and (position > 0 or token.isupper()):
+            found.add(stem(bare))  # a text's first word is capitalised anyway: "List the holidays"
+    return found
+
+
+def missing(claimed: str, evidence: str) -> set[str]:
+    """The facts of ``claimed`` that ``evidence`` does not state. A figure or code must be there as such;
+    a name is there when each of its words is ("Full-time" in "full-time", "Tarnwick's" in "Tarnwick")."""
+    stated = facts(evidence)
+    words = set(_WORD.findall(evidence.lower()))
+    words |= {stem(w) for w in words}
+    return {
+        fact for fact in facts(claimed)
+        if fact not in stated and (any(c.isdigit() for c in fact) or not set(_WORD.findall(fact)) <= words)
+    }  # fmt: skip
+
+
+def numbers_missing(claimed: str, evidence: str) -> set[str]:
+    """The figures and codes of ``claimed`` that ``evidence`` does not state (names left aside)."""
+    held = facts(evidence)
+    return {fact for fact in facts(claimed) if any(c.isdigit() for c in fact) and fact not in held}
