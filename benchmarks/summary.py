@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from .environment import REPO
@@ -12,7 +13,7 @@ from .report import RESULTS
 
 ORDER = ("query", "concurrency", "ingest", "footprint")
 README = REPO / "README.md"
-SECTION = re.compile(r"(<!-- benchmarks:results -->\n).*?(<!-- /benchmarks:results -->)", re.S)
+SECTIONS = ("benchmarks:results", "benchmarks:answers")
 
 
 def main() -> None:
@@ -20,10 +21,34 @@ def main() -> None:
     summary = "\n".join(tables)
     (RESULTS / "summary.md").write_text(summary)
     readme = README.read_text()
-    if not SECTION.search(readme):
-        raise SystemExit("README.md lacks the <!-- benchmarks:results --> section")
-    README.write_text(SECTION.sub(lambda m: m.group(1) + summary + m.group(2), readme))
-    print(f"Wrote {RESULTS / 'summary.md'} and the README's Benchmarks section ({len(tables)} tables).")
+    for name, text in zip(SECTIONS, (summary, answers_by_model())):
+        section = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)
+        if not section.search(readme):
+            raise SystemExit(f"README.md lacks the <!-- {name} --> section")
+        readme = section.sub(lambda m: m.group(1) + text + m.group(2), readme)
+    README.write_text(readme)
+    print(f"Wrote {RESULTS / 'summary.md'} and the README's Benchmarks and Answer quality sections.")
+
+
+def answers_by_model() -> str:
+    """The judged handbook answers of each model measured (`enclave eval handbook --model NAME`), side by side."""
+    rows = []
+    for path in sorted(RESULTS.glob("eval-handbook-answers-*.json")):
+        report = json.loads(path.read_text())
+        answers, tune, holdout = report["answers"], report["answers"]["splits"]["tune"], report["answers"]["splits"]["holdout"]
+        latency = answers["latency_s"]
+        rows.append(
+            f"| {report['settings']['model']} | {tune['right_and_cited']:.2f} / {holdout['right_and_cited']:.2f} "
+            f"| {tune['honest']:.2f} / {holdout['honest']:.2f} | {answers['all']['dangling_markers']} "
+            f"| {latency['first_token_p50']:.1f} s | {latency['total_p50']:.1f} s / {latency['total_p95']:.1f} s |"
+        )
+    header = [
+        "| model | right and cited (tune / holdout) | honest (tune / holdout) | markers naming no source "
+        "| first token p50 | per answer p50 / p95 |",
+        "|---|---|---|---|---|---|",
+    ]
+    details = [(path.read_text().split("\n\n", 2)[-1]) for path in sorted(RESULTS.glob("eval-handbook-answers-*.md"))]
+    return "\n".join(header + rows) + "\n\n" + "\n".join(details)
 
 
 if __name__ == "__main__":

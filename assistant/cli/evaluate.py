@@ -18,7 +18,9 @@ from .common import counting_progress, err, load_settings, out, runtime
 
 def evaluate(
     dataset: str = typer.Argument(
-        ..., help="squad or pubmedqa (public benchmarks, indexed apart), or a JSONL file of questions about your index."
+        ...,
+        help="squad or pubmedqa (public benchmarks, indexed apart), handbook (judged questions about samples/, "
+        "indexed apart; always answered), or a JSONL file of questions about your index.",
     ),
     limit: int | None = typer.Option(
         None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."
@@ -32,7 +34,8 @@ def evaluate(
     ),
 ) -> None:
     """Measure how often search puts the right document first (recall@1, recall@5, MRR@10 for keyword, dense and
-    hybrid search) and, with --answers, how good the answers are and how long they take.
+    hybrid search) and, with --answers, how good the answers are and how long they take. For handbook: how many
+    answers are right and cited, how many honest, and how many markers name no source, tune and holdout apart.
 
     Example: enclave eval squad --limit 1000 --answers
     """
@@ -40,9 +43,10 @@ def evaluate(
     from assistant.evaluation.scratch import scratch_settings
 
     chosen = datasets.load(dataset)
+    answers = answers or chosen.answer_kind == "judged"  # judging the answers is what that set is for
     if answers and not chosen.answer_pool:
         raise ConfigurationError(f'--answers needs questions with "answers" to score; {dataset} has none')
-    if chosen.corpus is None:
+    if chosen.corpus is None and chosen.corpus_folder is None:
         evaluating = runtime(model)
     else:  # a benchmark's own index, beside the appliance's
         evaluating = Runtime(scratch_settings(load_settings(), chosen.name), model=model, index_lock="exclusive")

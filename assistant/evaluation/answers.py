@@ -76,7 +76,7 @@ def evaluate_answers(assistant: Assistant, questions: list[Question], kind: Answ
         "questions": len(records),
         **(_decision_scores(records) if kind == "yes_no_maybe" else _span_scores(records)),
         "found_nothing": sum(r["found_nothing"] for r in records),
-        "latency_s": _latency(timings),
+        "latency_s": latency(timings),
         "replies": records,
     }
 
@@ -95,7 +95,7 @@ def _decision_scores(records: list[dict]) -> dict:
     }
 
 
-def _latency(timings: list[Timed]) -> dict:
+def latency(timings: list[Timed]) -> dict:
     first, total = [t.first_token_s for t in timings], [t.total_s for t in timings]
     return {
         "answered": len(timings),

@@ -29,8 +29,11 @@ SHARED_DATASETS = REPOSITORY.parent / "shared" / "datasets"
 SQUAD_FILE = SHARED_DATASETS / "squad-v1.1-dev" / "dev-v1.1.json"
 PUBMEDQA_FILE = SHARED_DATASETS / "pubmedqa-pqal" / "ori_pqal.json"
 PUBMEDQA_TEST_FILE = SHARED_DATASETS / "pubmedqa-pqal" / "test_ground_truth.json"
+SAMPLES = REPOSITORY / "samples"
+HANDBOOK_FILE = REPOSITORY / "tests" / "data" / "sample_questions.json"
 
-AnswerKind = Literal["span", "yes_no_maybe"]
+AnswerKind = Literal["span", "yes_no_maybe", "judged"]
+QuestionKind = Literal["answerable", "false_premise", "look_answerable", "unanswerable"]
 
 
 @dataclass(frozen=True)
@@ -46,21 +49,26 @@ class Question:
     gold_ids: frozenset[str] = frozenset()
     gold_uris: frozenset[str] = frozenset()
     answers: tuple[str, ...] = ()
+    # Judged questions (the handbook set): what kind of question, the file holding its answer, tune or holdout.
+    kind: QuestionKind = "answerable"
+    file: str | None = None
+    split: str = "tune"
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """``corpus`` is None when the questions are about the appliance's own index.
-    ``answer_pool`` holds the questions whose answers may be scored."""
+    """``corpus`` is None when the questions are about the appliance's own index, unless ``corpus_folder``
+    names files to index apart for them. ``answer_pool`` holds the questions whose answers may be scored."""
 
     name: str
     questions: list[Question]
     corpus: list[CorpusDocument] | None
     answer_kind: AnswerKind = "span"
     answer_pool: list[Question] = field(default_factory=list)
+    corpus_folder: Path | None = None
 
 
-BUILT_IN = ("squad", "pubmedqa")
+BUILT_IN = ("squad", "pubmedqa", "handbook")
 
 
 def load(name_or_path: str) -> Dataset:
@@ -68,6 +76,8 @@ def load(name_or_path: str) -> Dataset:
         return load_squad(SQUAD_FILE)
     if name_or_path == "pubmedqa":
         return load_pubmedqa(PUBMEDQA_FILE, PUBMEDQA_TEST_FILE)
+    if name_or_path == "handbook":
+        return load_handbook(HANDBOOK_FILE, SAMPLES)
     path = Path(name_or_path)
     if not path.is_file():
         raise ConfigurationError(f"{name_or_path!r} is neither a built-in dataset ({', '.join(BUILT_IN)}) nor a JSONL file")
@@ -110,6 +120,23 @@ def load_pubmedqa(path: Path, test_path: Path) -> Dataset:
         by_pmid[pmid] = question
     test = [by_pmid[pmid] for pmid in _read_json(test_path)]
     return Dataset("pubmedqa", questions, corpus, "yes_no_maybe", answer_pool=test)
+
+
+def load_handbook(path: Path, folder: Path) -> Dataset:
+    """The judged questions about the sample company's documents (``samples/``), indexed apart; how they were
+    written is in tests/data/sample_questions.md. Retrieval is ranked for those whose answer is in one file."""
+    judged = [
+        Question(
+            q["question"],
+            gold_ids=frozenset({str((folder / q["file"]).resolve())}) if q["kind"] in ("answerable", "false_premise") else frozenset(),
+            answers=tuple(q.get("answer_contains", ())),
+            kind=q["kind"],
+            file=q.get("file"),
+            split=q["split"],
+        )
+        for q in _read_json(path)
+    ]
+    return Dataset("handbook", [q for q in judged if q.gold_ids], None, "judged", answer_pool=judged, corpus_folder=folder)
 
 
 def load_jsonl(path: Path) -> Dataset:

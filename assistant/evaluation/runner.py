@@ -11,8 +11,11 @@ from typing import TypeVar
 
 from assistant.runtime import Runtime
 
+from ingest.files import ingest_paths
+
 from .answers import evaluate_answers
 from .datasets import Dataset
+from .judged import evaluate_judged
 from .progress import Tracker, no_progress
 from .ranking import document_keys, evaluate_retrieval, gold_documents
 from .scratch import index_corpus
@@ -55,6 +58,10 @@ def run(
         advance = track("Indexing the corpus", len(dataset.corpus))
         indexed = index_corpus(runtime.indexer, dataset.name, dataset.corpus, advance)
         seconds["indexing"] = time.perf_counter() - started
+    elif dataset.corpus_folder is not None:
+        started = time.perf_counter()
+        indexed = len(ingest_paths(runtime.indexer, [dataset.corpus_folder]).added)
+        seconds["indexing"] = time.perf_counter() - started
 
     questions = sample(dataset.questions, limit)
     documents = document_keys(runtime)
@@ -66,6 +73,9 @@ def run(
     if with_answers:
         started = time.perf_counter()
         chosen = sample(dataset.answer_pool, answer_limit)
-        result.answers = evaluate_answers(runtime.assistant, chosen, dataset.answer_kind, track)
+        if dataset.answer_kind == "judged":
+            result.answers = evaluate_judged(runtime.assistant, chosen, track)
+        else:
+            result.answers = evaluate_answers(runtime.assistant, chosen, dataset.answer_kind, track)
         seconds["answers"] = time.perf_counter() - started
     return result

@@ -106,5 +106,5 @@ def test_a_malformed_jsonl_line_is_refused_with_its_line_number(tmp_path, line, 
 
 
 def test_an_unknown_dataset_name_says_what_is_accepted():
-    with pytest.raises(ConfigurationError, match=r"'sqad' is neither a built-in dataset \(squad, pubmedqa\) nor a JSONL file"):
+    with pytest.raises(ConfigurationError, match=r"'sqad' is neither a built-in dataset \(squad, pubmedqa, handbook\) nor a JSONL file"):
         datasets.load("sqad")

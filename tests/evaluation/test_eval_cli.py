@@ -42,7 +42,8 @@ def samples_index(tmp_path_factory):
 
 def test_a_jsonl_file_of_questions_is_evaluated_against_the_ingested_documents(cli, samples_index, tmp_path):
     lines = []
-    for n, asked in enumerate(json.loads(SAMPLE_QUESTIONS.read_text())):
+    answerable = [q for q in json.loads(SAMPLE_QUESTIONS.read_text()) if q["kind"] == "answerable"]
+    for n, asked in enumerate(answerable):
         path = SAMPLES / asked["file"]
         # Both ways of naming the right document: the file's path (its external id), or its URI.
         gold = {"gold_uris": [path.as_uri()]} if n % 2 else {"gold_ids": [str(path)]}
@@ -54,7 +55,7 @@ def test_a_jsonl_file_of_questions_is_evaluated_against_the_ingested_documents(c
 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["dataset"], report["questions"], report["indexed"]) == ("tarnwick", 16, 0)
+    assert (report["dataset"], report["questions"], report["indexed"]) == ("tarnwick", len(answerable), 0)
     assert report["documents"] == len([p for p in SAMPLES.iterdir() if p.is_file()])
     assert set(report["retrieval"]) == MODES
     for scores in report["retrieval"].values():
@@ -169,3 +170,28 @@ def test_answers_from_the_model_are_scored_against_squad_gold_answers(cli, squad
     assert "Answers: qwen2.5-coder-0.5b-instruct, 4 questions" in (
         tmp_path / "eval-squad-answers-qwen2.5-coder-0.5b-instruct.md"
     ).read_text()
+
+
+@pytest.mark.llm
+def test_handbook_answers_are_judged_tune_and_holdout_apart(cli, tmp_path):
+    """The judged set over samples/: indexed apart, every kind of question judged, both parts reported."""
+    data_dir = tmp_path / "data"
+    result = cli("eval", "handbook", "--answer-limit", "8", "--json", "--output", str(tmp_path / "results"), data_dir=data_dir)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    questions = json.loads(SAMPLE_QUESTIONS.read_text())
+    assert (report["dataset"], report["indexed"]) == ("handbook", len([p for p in SAMPLES.iterdir() if p.is_file()]))
+    assert report["questions"] == sum(q["kind"] in ("answerable", "false_premise") for q in questions)
+    answers = report["answers"]
+    assert answers["questions"] == len(answers["replies"]) == 8
+    assert set(answers["splits"]) == {"tune", "holdout"}
+    assert sum(part["questions"] for part in answers["splits"].values()) == 8
+    judged = {(r["question"], r["kind"], r["split"]) for r in answers["replies"]}
+    assert judged <= {(q["question"], q["kind"], q["split"]) for q in questions}
+    for reply in answers["replies"]:
+        assert isinstance(reply["right"], bool) and reply["dangling_markers"] == 0
+    assert answers["all"]["dangling_markers"] == 0
+    assert "| holdout |" in (tmp_path / "results" / "eval-handbook-answers-qwen2.5-coder-0.5b-instruct.md").read_text()
+    # The appliance's own index stays empty.
+    assert not (data_dir / "chroma").exists() and not (data_dir / "enclave.db").exists()
