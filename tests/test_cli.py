@@ -14,6 +14,7 @@ changing the default.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -249,6 +250,8 @@ def test_models_list_add_use(cli, tmp_path):
     registry = json.loads((models_dir / "registry.json").read_text())
     assert registry["default"] == "tiny" and set(registry["models"]) == {"tiny"}
     assert registry["models"]["tiny"]["path"] == str(fake)
+    # Its answers will name the exact file: the hash is taken once, when it is added.
+    assert registry["models"]["tiny"]["sha256"] == hashlib.sha256(fake.read_bytes()).hexdigest()
     rows = _model_rows(after.stdout)
     assert rows["tiny"].split("│")[1].strip() == "*" and rows["tiny"].split("│")[4].strip() == "yes"
     assert rows["qwen2.5-coder-0.5b-instruct"].split("│")[1].strip() == ""

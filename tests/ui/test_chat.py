@@ -57,6 +57,8 @@ def test_an_answer_streams_in_and_its_citations_open_the_documents(context, page
     assert len(states[0]) < len(states[-1]) <= len(final) + 8
     assert answer.locator(".answer").get_attribute("aria-live") == "polite"
     assert "P3" in final
+    # The sentence the answer rests on is highlighted in its source.
+    assert "P3" in answer.locator(".source-snippet mark.source-quote").first.inner_text()
 
     sources = answer.locator(".source")
     assert sources.first.locator(".source-title").inner_text() == "parking.md"
