@@ -79,7 +79,8 @@ def _number(token: str) -> str:
 def facts(text: str) -> set[str]:
     """The figures, dates, names, places and codes ``text`` states, normalised for comparison."""
     found: set[str] = set()
-    for position, token in enumerate(_TOKEN.findall(text)):
+    for match in _TOKEN.finditer(text):
+        token = match.group()
         lower = token.lower().strip("'’")
         bare = re.sub(r"'s$|’s$", "", lower)
         if any(c.isdigit() for c in token):
@@ -90,13 +91,18 @@ def facts(text: str) -> set[str]:
             found.update(_number(n) for n in numbers)
         elif bare in _NUMBER_WORDS:
             found.add(_NUMBER_WORDS[bare])
-        elif bare in _ORDINAL_WORDS and position > 0:
+        elif bare in _ORDINAL_WORDS and not _opens_sentence(text, match.start()):
             found.add(_ORDINAL_WORDS[bare])
         elif stem(bare) in _NAMED_DATES or bare in _NAMED_DATES:
             found.add(bare if bare in _NAMED_DATES else stem(bare))
-        elif token[0].isupper() and bare not in _NOT_NAMES and (position > 0 or token.isupper()):
-            found.add(stem(bare))  # a text's first word is capitalised anyway: "List the holidays"
+        elif token[0].isupper() and bare not in _NOT_NAMES and (token.isupper() or not _opens_sentence(text, match.start())):
+            found.add(stem(bare))  # a sentence's first word is capitalised anyway: "List the holidays"
     return found
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?:\n"
 
 
 def missing(claimed: str, evidence: str) -> set[str]:
