@@ -13,6 +13,7 @@ a document's instructions obeyed; a stored answer that cannot be replayed.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -177,17 +178,20 @@ def test_a_stored_answer_is_replayed_with_the_same_model_and_chunks(answering, c
     again = answering.assistant.replay(answer.provenance)
     replayed = cli("replay", stored, data_dir=answering.settings.data_dir)
     missing = cli("replay", "no-such-message", data_dir=answering.settings.data_dir)
+    older = dataclasses.replace(answer, provenance={})  # as answers stored before they recorded it
+    unrecorded = cli("replay", store_answer(answering, older, "older@example.com"), data_dir=answering.settings.data_dir)
 
     assert (again.text, again.provenance["retrieved"]) == (answer.text, answer.provenance["retrieved"])
     assert replayed.returncode == 0, replayed.stderr
     assert "Same answer and sources." in replayed.stdout and answer.text in replayed.stdout
     assert missing.returncode == 1 and "no stored answer with id no-such-message" in missing.stderr
+    assert unrecorded.returncode == 1 and "was stored before answers recorded their provenance" in unrecorded.stderr
 
 
-def store_answer(runtime, answer: Answer) -> str:
-    """Store ``answer`` as the web app does, as the one answer of a new conversation; its message id."""
+def store_answer(runtime, answer: Answer, asker: str = "replayer@example.com") -> str:
+    """Store ``answer`` as the web app does, as the one answer of a new conversation of ``asker``; its message id."""
     with runtime.sessions() as session:
-        user = accounts.create_user(session, "replayer@example.com", "employee", "a long enough password")
+        user = accounts.create_user(session, asker, "employee", "a long enough password")
         conversation = Conversation(id=str(uuid.uuid4()), user_id=user.id, title=answer.question)
         message = Message(id=str(uuid.uuid4()), conversation_id=conversation.id, role="assistant", content=answer.text,
                           sources=[s.to_dict() for s in answer.sources], provenance=answer.provenance)  # fmt: skip
