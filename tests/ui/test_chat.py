@@ -112,6 +112,12 @@ def test_thumbs_down_with_a_comment_reaches_the_admin_feedback_page(make_context
     assert "Not helpful" in entry.inner_text()
     assert "sales-bonus.md" in entry.locator(".feedback-sources").inner_text()
     screenshot(admin, "admin-feedback.png")
+    # Beside the rating, how the answer was made: the model file, the prompts, the cited sentence.
+    made = entry.locator(".feedback-provenance")
+    made.locator("summary").click()
+    assert "How this answer was made: answered" in made.inner_text()
+    assert "qwen2.5-coder-0.5b-instruct (sha256 " in made.inner_text()
+    assert "7.5 percent" in made.locator(".evidence-cited").inner_text()
 
 
 def test_html_from_documents_and_answers_is_shown_never_run(page, ui_server, watch):
