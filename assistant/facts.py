@@ -20,8 +20,9 @@ _NUMBER_WORDS = {
     )
     if word != "one"
 } | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "twice": "2", "half": "0.5"}
+# "first" is left out like "one": "answer yes or no first", "the first quarterback" name no figure.
 _ORDINAL_WORDS = {
-    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
+    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
     "eighth": "8", "ninth": "9", "tenth": "10",
 }  # fmt: skip
 _NAMED_DATES = frozenset(
