@@ -11,7 +11,7 @@ Every citation ends up pointing at one of these sentences.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.embeddings import Embedder, Vector
 from assistant.facts import stems
@@ -35,6 +35,7 @@ class Sentence:
     source: int
     text: str
     score: float = 0.0
+    before: str = ""  # the sentence before it in its passage: a heading or lead-in often says what it is about
 
 
 def sentences_of(text: str) -> list[str]:
@@ -86,21 +87,20 @@ def candidates(
     question: str, embedding: Vector, hits: list[Hit], embedder: Embedder, limit: int = CANDIDATES
 ) -> list[Sentence]:
     """The ``limit`` sentences of ``hits`` most likely to answer ``question``, best first."""
-    pieces = [(source, text) for source, hit in enumerate(hits) for text in sentences_of(hit.text)]
-    unique = list(dict.fromkeys(pieces))  # a sentence repeated in overlapping chunks is read once
+    unique: dict[str, Sentence] = {}  # a sentence repeated in overlapping chunks is read once
+    for source, hit in enumerate(hits):
+        before = ""
+        for text in sentences_of(hit.text):
+            unique.setdefault(text, Sentence(source, text, before=before))
+            before = text
     if not unique:
         return []
-    vectors = embedder.embed_documents([text for _, text in unique])
+    vectors = embedder.embed_documents(list(unique))
     scored = [
-        Sentence(source, text, (1 - WORD_WEIGHT) * _cosine(embedding, vector) + WORD_WEIGHT * word_overlap(question, text))
-        for (source, text), vector in zip(unique, vectors)
+        replace(s, score=(1 - WORD_WEIGHT) * _cosine(embedding, vector) + WORD_WEIGHT * word_overlap(question, s.text))
+        for s, vector in zip(unique.values(), vectors)
     ]
-    seen: set[str] = set()
-    best: list[Sentence] = []
-    for sentence in sorted(scored, key=lambda s: s.score, reverse=True):
-        if sentence.text not in seen:
-            seen.add(sentence.text)
-            best.append(sentence)
+    best = sorted(scored, key=lambda s: s.score, reverse=True)
     return best[:limit]
 
 

@@ -21,7 +21,8 @@ NOTHING_FOUND = (
     "I couldn't find anything about that in the documents available to you, so I can't answer it. "
     "Try other words, or ask an admin whether the right documents are indexed."
 )
-NOT_SAID = "The documents do not say. The passages closest to your question:"
+NOT_SAID = "The documents do not say."
+CLOSEST = "The passages closest to your question:"
 # Where the question's own figure or name is not in the passage that is otherwise about it.
 NOT_SAID_THAT = "The documents do not say that: the closest passage does not mention {missing}. What it does say:"
 QUOTED = "The documents say:"

@@ -34,11 +34,6 @@ _YES_NO = frozenset({"yes", "no", "not"})
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
-_REFUSAL = re.compile(
-    r"\b(?:do(?:es)? not (?:say|mention|state|specify)|not (?:mentioned|stated|specified)|no information|"
-    r"(?:couldn't|could not|cannot|can't) (?:find|answer))\b",
-    re.I,
-)
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
 
 Outcome = Literal["answered", "quoted", "premise_corrected", "not_said", "nothing_found"]
@@ -115,12 +110,6 @@ def cited_numbers(text: str) -> list[int]:
 def without_markers(text: str) -> str:
     """The model's text with any bracketed marker it wrote taken out: Enclave adds the true ones."""
     return _MARKER.sub("", text).strip()
-
-
-def not_said_at_first(text: str) -> bool:
-    """Whether a reply's first sentence says the documents do not say (or that nothing was found)."""
-    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return bool(_REFUSAL.search(first))
 
 
 @dataclass
@@ -259,7 +248,7 @@ class Assistant:
             _not_said(answer, [], hits)
             return
         focus = _focus(question, sentences)
-        gaps = premise_gaps(question, _window(focus, hits), _context(hits[focus.source]))
+        gaps = premise_gaps(question, _window(focus), _context(hits[focus.source]))
         if gaps:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
             _correct_premise(answer, gaps, focus, hits)
@@ -280,7 +269,7 @@ class Assistant:
             support, problem = self._support(question, draft, shown, hits, cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
             if support is not None and problem is None:
-                gaps = premise_gaps(question, _window(support, hits), _context(hits[support.source]))
+                gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
                 if gaps:
                     drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
                     _correct_premise(answer, gaps, support, hits)
@@ -309,7 +298,7 @@ class Assistant:
     ) -> tuple[Sentence | None, str | None]:
         """The sentence ``draft`` rests on, and why it may not be shown (None when it may)."""
         said = facts.stems(draft) - facts.stems(question) - _YES_NO
-        holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s, hits)}\n{question}")]
+        holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s)}\n{question}")]
         if not holding:
             missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
             return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
@@ -332,8 +321,7 @@ class Assistant:
         """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score.
         None at all when no hit is related to the question, neither by meaning (cosine over the bar)
         nor by words (holding most of the question's)."""
-        related = [h for h in hits if h.score >= self.min_relevance or evidence.word_overlap(question, h.text) >= RELATED_WORDS]
-        if not related:
+        if not any(h.score >= self.min_relevance or evidence.word_overlap(question, h.text) >= RELATED_WORDS for h in hits):
             return []
         best = max(_ranking_score(h) for h in hits)
         return [h for h in hits if _ranking_score(h) >= best - self.relevance_margin]
@@ -390,12 +378,10 @@ def _focus(question: str, sentences: list[Sentence]) -> Sentence:
     return max(sentences, key=lambda s: len(asked - facts.missing(question, s.text)) if asked else 0)
 
 
-def _window(sentence: Sentence, hits: list[Hit]) -> str:
+def _window(sentence: Sentence) -> str:
     """The sentence with the one before it in its passage: a heading or lead-in ("2024 in numbers") often
     says what a line's figures are about."""
-    order = evidence.sentences_of(hits[sentence.source].text)
-    at = order.index(sentence.text) if sentence.text in order else 0
-    return "\n".join(order[max(0, at - 1) : at + 1]) or sentence.text
+    return f"{sentence.before}\n{sentence.text}" if sentence.before else sentence.text
 
 
 def premise_gaps(question: str, sentence: str, context: str) -> set[str]:
@@ -408,7 +394,7 @@ def premise_gaps(question: str, sentence: str, context: str) -> set[str]:
 
 def _not_said(answer: Answer, closest: list[Sentence], hits: list[Hit]) -> None:
     quotes = [(s, hits[s.source]) for s in closest]
-    text = prompts.NOT_SAID if quotes else prompts.NOT_SAID.split(". ")[0] + "."
+    text = f"{prompts.NOT_SAID} {prompts.CLOSEST}" if quotes else prompts.NOT_SAID
     _finish(answer, "not_said", text, quotes, "listed")
 
 

@@ -22,7 +22,8 @@ from assistant import accounts, prompts
 from assistant.access import Access, Viewer
 from assistant.llm import LLM
 from assistant.db.models import Conversation, Message
-from assistant.rag import Answer, Token, not_said_at_first
+from assistant.evaluation.judged import not_said_at_first
+from assistant.rag import Answer, Token
 from connectors.models import SourceDocument
 from ingest.files import ingest_paths
 from ingest.index import Source

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from assistant import facts, prompts
 from assistant.evidence import sentences_of
 from assistant.access import Viewer
-from assistant.rag import Answer, Assistant, cited_numbers, not_said_at_first, premise_gaps
+from assistant.evaluation.judged import not_said_at_first
+from assistant.rag import Answer, Assistant, cited_numbers, premise_gaps
 from assistant.retrieval import Retriever
 from assistant.store import ChunkOrigin, Hit
 from tests.fakes import ScriptedLLM, WordHashEmbedder

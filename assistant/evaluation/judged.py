@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 
 from assistant import facts, prompts
-from assistant.rag import Answer, Assistant, cited_numbers, not_said_at_first, without_markers
+from assistant.rag import Answer, Assistant, cited_numbers, without_markers
 
 from .answers import latency, timed_answer
 from .datasets import Question
@@ -27,6 +27,19 @@ from .progress import Tracker, no_progress
 ANSWERED_KINDS = ("answerable", "false_premise")
 HONEST_KINDS = ("look_answerable", "unanswerable")
 _QUOTED = re.compile(r"“[^”]*”")
+_REFUSAL = re.compile(
+    r"\b(?:do(?:es)? not (?:say|mention|state|specify)|not (?:mentioned|stated|specified)|no information|"
+    r"(?:couldn't|could not|cannot|can't) (?:find|answer))\b",
+    re.I,
+)
+# Enclave's own fixed sentences: their words are no invented facts.
+_OWN_WORDS = facts.facts(" ".join([prompts.NOTHING_FOUND, prompts.NOT_SAID, prompts.CLOSEST, prompts.NOT_SAID_THAT, prompts.QUOTED]))
+
+
+def not_said_at_first(text: str) -> bool:
+    """Whether a reply's first sentence says the documents do not say (or that nothing was found)."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return bool(_REFUSAL.search(first))
 
 
 def dangling_markers(answer: Answer) -> int:
@@ -48,15 +61,10 @@ def judge(question: Question, answer: Answer) -> dict:
         record["right"] = states_fact and question.file in cited_files and not refused and not record["dangling_markers"]
     else:
         unquoted = without_markers(_QUOTED.sub(" ", answer.text))
-        invented = facts.facts(unquoted) - facts.facts(question.text) - facts.facts(_fixed_words())
+        invented = facts.facts(unquoted) - facts.facts(question.text) - _OWN_WORDS
         record["invented"] = sorted(invented)
         record["right"] = not_said_at_first(answer.text) and not invented and not record["dangling_markers"]
     return record
-
-
-def _fixed_words() -> str:
-    """Enclave's own fixed sentences: their words are no invented facts."""
-    return " ".join([prompts.NOTHING_FOUND, prompts.NOT_SAID, prompts.NOT_SAID_THAT, prompts.QUOTED])
 
 
 def evaluate_judged(assistant: Assistant, questions: list[Question], track: Tracker = no_progress) -> dict:
