@@ -26,7 +26,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: model samples
 	$(BIN)/enclave serve
 
+# The layers contract first (pyproject.toml, [tool.importlinter]): an import pointing up fails the build.
 test: install model system-test-packages
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Each benchmark measures Enclave against a reference in the same run and writes

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from assistant.access import Viewer
 from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User, as_utc
-from assistant.errors import EnclaveError
+from assistant.errors import InvalidRequest
 
 ROLES = ("admin", "employee")
 MIN_PASSWORD_LENGTH = 10
@@ -32,7 +32,7 @@ INITIAL_PASSWORD_FILE = "initial-admin-password"
 _hasher = PasswordHasher()
 
 
-class AccountError(EnclaveError):
+class AccountError(InvalidRequest):
     """A request about accounts that cannot be done; the message says why."""
 
 

@@ -2,8 +2,8 @@
 
 Precedence, highest first: environment variables (``ENCLAVE_*``), the TOML file
 (``enclave.toml`` in the working directory, or the path in ``ENCLAVE_CONFIG``),
-then the defaults below. Every field's description is its documentation:
-``docs/settings.md`` is checked against it by the test suite.
+then the defaults below. Every field's description is its documentation: README's
+"Configuration reference" is generated from it (``docs/generate.py``) and checked by the test suite.
 """
 
 from __future__ import annotations

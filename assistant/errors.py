@@ -1,4 +1,9 @@
-"""Errors meant for the person at the keyboard: each says what is wrong and what fixes it."""
+"""Errors meant for the person at the keyboard: each says what is wrong and what fixes it.
+
+Every error Enclave reports to a user derives from EnclaveError. Its type, never
+its message, says what kind of problem it is: the CLI picks its exit code and
+the web API its HTTP status from the type (``STATUS_BY_ERROR`` in ``web/app.py``).
+"""
 
 
 class EnclaveError(Exception):
@@ -14,4 +19,32 @@ class ModelIntegrityError(EnclaveError):
 
 
 class NotFoundError(EnclaveError):
-    """What was asked for does not exist (a stored answer, a document)."""
+    """What was asked for does not exist (a stored answer, a document, a connector)."""
+
+
+class InvalidRequest(EnclaveError):
+    """What was asked cannot be done as asked (a bad name, an invalid connector setting)."""
+
+
+class Forbidden(EnclaveError):
+    """The caller may not do this (only an admin may)."""
+
+
+class Conflict(EnclaveError):
+    """What was asked clashes with the current state (a name taken, a sync already under way)."""
+
+
+class UnreadableDocument(EnclaveError):
+    """A document could not be turned into text; the message says why."""
+
+
+class SourceFailure(EnclaveError):
+    """A source as a whole failed (bad credentials, unreachable site), not one item of it."""
+
+
+class Overloaded(EnclaveError):
+    """Too much is asked at once; ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Literal
 
 from assistant.access import Viewer
-from assistant.facts import content_words
 from assistant.embeddings import Embedder, Vector
+from assistant.facts import content_words
 from assistant.llm import ChatMessage
 from assistant.rerank import Reranker
 from assistant.store import Hit, VectorStore

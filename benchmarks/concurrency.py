@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from assistant.evaluation.metrics import percentile
+from enclave.evaluation.metrics import percentile
 
 from . import environment, report
 from .server import Server

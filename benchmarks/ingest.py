@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlparse
 from assistant.access import Viewer
 from assistant.config import Settings
 from assistant.embeddings.local import bundled_model_path
-from assistant.runtime import Runtime
-from ingest.files import ingest_paths
+from enclave.folders import ingest_paths
+from enclave.runtime import Runtime
 
 from . import environment, pgdocs, report
 from .langchain_pipeline import InOwnProcess
@@ -89,7 +89,7 @@ class EnclaveIngest:
 
     def ingest(self, folder: Path) -> None:
         started = time.perf_counter()
-        summary = ingest_paths(self.runtime.indexer, [folder])
+        summary = ingest_paths(self.runtime.sink, [folder])
         self.seconds += time.perf_counter() - started
         self.chunks += summary.chunks_written
         self.added += len(summary.added)
@@ -97,7 +97,7 @@ class EnclaveIngest:
 
     def reingest(self, folder: Path) -> None:
         started = time.perf_counter()
-        summary = ingest_paths(self.runtime.indexer, [folder])
+        summary = ingest_paths(self.runtime.sink, [folder])
         self.reingest_seconds = time.perf_counter() - started
         self.unchanged = len(summary.unchanged)
 
@@ -200,7 +200,7 @@ def write_results(pages: int, round_pages: int, enclave: EnclaveIngest, referenc
     notes = [
         f"Corpus: {pages} pages of the PostgreSQL 15 manual (Debian package {pgdocs.PACKAGE}), indexed by both "
         f"sides in turns of {round_pages} pages; embedding model loading excluded on both.",
-        "Enclave: `ingest.files.ingest_paths` in-process, as `enclave ingest` runs it (its hybrid search for the "
+        "Enclave: `enclave.folders.ingest_paths` in-process, as `enclave ingest` runs it (its hybrid search for the "
         "recall); reference: UnstructuredHTMLLoader → RecursiveCharacterTextSplitter(1000, 200) → "
         "Chroma.from_documents / add_documents with HuggingFaceEmbeddings (vector search), in a process of its "
         "own, so that unstructured parses as shipped (Enclave's parser skips its spaCy paragraph typing).",

@@ -26,7 +26,7 @@ from assistant.catalog import active_model
 from assistant.config import Settings
 from assistant.llm import LLM, ChatMessage, GenerationOptions
 from assistant.rag import Answer, Token
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 
 from . import environment, report
 

@@ -28,7 +28,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.models import ItemFailure, SourceDocument
+from assistant.errors import SourceFailure
+from ingest.documents import ItemFailure, SourceDocument
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Checkpoint:
 SyncEvent = SourceDocument | Deleted | ItemFailure | Checkpoint
 
 
-class ConnectorError(Exception):
+class ConnectorError(SourceFailure):
     """The whole run failed (bad credentials, unreachable site). The message is for the admin."""
 
 

@@ -19,7 +19,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def cli_reference() -> str:
-    from assistant.cli import app
+    from enclave.cli import app
 
     lines: list[str] = []
     for path, command in _commands(typer.main.get_command(app), ["enclave"]):

@@ -1,3 +1,6 @@
-"""Ingestion: parse, chunk, embed and index documents; detect what changed."""
+"""Ingestion, the adapter between documents and the index: the document contract every source hands over
+(``documents.py``), reading files into text (``parse.py``), splitting it (``chunk.py``), and embedding and
+writing the chunks (``index.py``). What to index and what was indexed is the application's ingestion sink
+(``enclave/sink.py``). Imports only ``assistant/``."""
 
 import assistant.offline  # noqa: F401

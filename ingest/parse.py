@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
+from assistant.errors import UnreadableDocument
 
 
-class ParseError(Exception):
+class ParseError(UnreadableDocument):
     """The file could not be turned into text; the message says why, for the admin."""
 
 

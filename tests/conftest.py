@@ -19,7 +19,7 @@ import pytest
 
 import assistant  # noqa: F401  (switches every library offline before anything else loads)
 from assistant.config import Settings, get_settings
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO / "models"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.access import Access, Viewer
-from connectors.models import SourceDocument
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.conftest import runtime_with, settings_for
 
@@ -64,7 +64,7 @@ def indexed(tmp_path_factory, embedder):
     runtime = runtime_with(settings_for(data_dir=tmp_path_factory.mktemp("acl") / "data"), embedder)
     for name, access, text in RESTRICTED + PUBLIC_DOCS:
         item = SourceDocument(name, f"{name}.txt", f"test://{name}", text, f"{name}.txt", access=access)
-        runtime.indexer.index(SOURCE, item)
+        runtime.sink.index(SOURCE, item)
     return runtime
 
 
@@ -112,12 +112,12 @@ def test_resharing_a_document_changes_who_sees_it_without_re_embedding(make_runt
     runtime = make_runtime(with_llm=False)
     text = "The merger with Northwind closes on the 30th of June."
     item = SourceDocument("merger", "merger.txt", "test://merger", text, "merger.txt", access=FINANCE)
-    first = runtime.indexer.index(SOURCE, item)
+    first = runtime.sink.index(SOURCE, item)
     outsider = Viewer(email="bob@example.com")
     assert runtime.assistant.search("When does the Northwind merger close?", outsider, 3) == []
 
     shared = SourceDocument("merger", "merger.txt", "test://merger", text, "merger.txt", access=PUBLIC)
-    second = runtime.indexer.index(SOURCE, shared)
+    second = runtime.sink.index(SOURCE, shared)
 
     assert (first.outcome, second.outcome) == ("added", "unchanged")
     hits = runtime.assistant.search("When does the Northwind merger close?", outsider, 3)

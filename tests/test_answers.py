@@ -20,12 +20,12 @@ import pytest
 
 from assistant import accounts, prompts
 from assistant.access import Access, Viewer
-from assistant.llm import LLM
 from assistant.db.models import Conversation, Message
-from assistant.evaluation.judged import not_said_at_first
+from assistant.llm import LLM
 from assistant.rag import Answer, Token
-from connectors.models import SourceDocument
-from ingest.files import ingest_paths
+from enclave.evaluation.judged import not_said_at_first
+from enclave.folders import ingest_paths
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.conftest import runtime_with, settings_for
 from tests.fakes import SlowLLM
@@ -77,7 +77,7 @@ def corpus(tmp_path_factory, documents):
 @pytest.fixture(scope="module")
 def answering(tmp_path_factory, corpus, embedder, llm):
     runtime = runtime_with(settings_for(data_dir=tmp_path_factory.mktemp("answers-data")), embedder, llm)
-    summary = ingest_paths(runtime.indexer, [corpus])
+    summary = ingest_paths(runtime.sink, [corpus])
     assert summary.ok and len(summary.added) == 10
     return runtime
 
@@ -112,7 +112,7 @@ def test_a_document_the_viewer_may_not_see_is_not_used_to_answer(make_runtime, t
     runtime = make_runtime(with_llm=False)
     runtime._llm = ModelMustNotRun()
     write_facilities_docx(tmp_path / FACT_FILE)
-    ingest_paths(runtime.indexer, [tmp_path / FACT_FILE], access=Access.restricted(groups=["facilities"]))
+    ingest_paths(runtime.sink, [tmp_path / FACT_FILE], access=Access.restricted(groups=["facilities"]))
 
     outsider = runtime.assistant.answer(QUESTION, Viewer(email="eve@example.com"))
 
@@ -128,7 +128,7 @@ def test_the_source_budget_caps_the_passages_read(make_runtime, source_tokens, p
     runtime._llm = SlowLLM(length=3, pause=0)
     for n in range(4):
         text = f"Building {n} has {n + 2} floors and a canteen on the ground floor. " * 4  # about 90 tokens
-        runtime.indexer.index(Source("files", "local"), SourceDocument(f"b{n}", f"b{n}.txt", f"file:///b{n}", text, "b.txt"))
+        runtime.sink.index(Source("files", "local"), SourceDocument(f"b{n}", f"b{n}.txt", f"file:///b{n}", text, "b.txt"))
 
     answer = runtime.assistant.answer("How many floors does each building have?", Viewer.operator())
 

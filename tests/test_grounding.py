@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import facts, prompts
-from assistant.evidence import sentences_of
 from assistant.access import Viewer
-from assistant.evaluation.judged import not_said_at_first
+from assistant.evidence import sentences_of
 from assistant.rag import Answer, Assistant, cited_numbers, premise_gaps
 from assistant.retrieval import Retriever
 from assistant.store import ChunkOrigin, Hit
+from enclave.evaluation.judged import not_said_at_first
 from tests.fakes import ScriptedLLM, WordHashEmbedder
 
 CANTEEN = (

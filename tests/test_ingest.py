@@ -20,8 +20,8 @@ from sqlalchemy import select
 from assistant.access import Viewer
 from assistant.db.models import Document, IngestFailure
 from assistant.embeddings import Embedder, Vector
-from ingest.files import FILES, ingest_paths
-from connectors.models import SourceDocument
+from enclave.folders import FILES, ingest_paths
+from ingest.documents import SourceDocument
 from ingest.index import Source, document_id
 
 CORRUPT_PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\ntruncated here"
@@ -82,7 +82,7 @@ def test_bad_files_fail_with_reasons_while_the_rest_is_indexed(make_runtime, doc
             vanishing.unlink()
         processed.append((path, outcome))
 
-    summary = ingest_paths(runtime.indexer, [folder], on_file=on_file)
+    summary = ingest_paths(runtime.sink, [folder], on_file=on_file)
 
     failed = dict(summary.failed)
     assert set(failed) == {folder / "corrupt.pdf", folder / "empty.txt", folder / "binary.txt", vanishing}
@@ -107,9 +107,9 @@ def test_a_fixed_file_clears_its_failure(make_runtime, tmp_path):
     broken.write_bytes(b"")
     runtime = make_runtime(with_llm=False)
 
-    first = ingest_paths(runtime.indexer, [folder])
+    first = ingest_paths(runtime.sink, [folder])
     broken.write_text("The library lends projectors for up to three days.\n")
-    second = ingest_paths(runtime.indexer, [folder])
+    second = ingest_paths(runtime.sink, [folder])
 
     assert [p for p, _ in first.failed] == [broken] and first.added == []
     assert second.added == [broken] and second.ok
@@ -123,11 +123,11 @@ def test_prune_forgets_failures_of_files_that_are_gone(make_runtime, tmp_path):
     (folder / "deleted.txt").write_bytes(b"")
     (folder / "still-broken.txt").write_bytes(b"\x00\x01\x02")
     runtime = make_runtime(with_llm=False)
-    ingest_paths(runtime.indexer, [folder])
+    ingest_paths(runtime.sink, [folder])
     assert set(_failures(runtime)) == {str(folder / "deleted.txt"), str(folder / "still-broken.txt")}
 
     (folder / "deleted.txt").unlink()
-    summary = ingest_paths(runtime.indexer, [folder], prune=True)
+    summary = ingest_paths(runtime.sink, [folder], prune=True)
 
     # `enclave status` must not report a file that no longer exists as failing, forever.
     assert set(_failures(runtime)) == {str(folder / "still-broken.txt")}
@@ -139,7 +139,7 @@ def test_paths_named_on_the_command_line_are_reported(make_runtime, tmp_path):
     (tmp_path / "slides.key").write_bytes(b"keynote")
     runtime = make_runtime(with_llm=False)
 
-    summary = ingest_paths(runtime.indexer, [tmp_path / "missing.txt", tmp_path / "slides.key"])
+    summary = ingest_paths(runtime.sink, [tmp_path / "missing.txt", tmp_path / "slides.key"])
 
     assert dict(summary.failed) == {
         tmp_path / "missing.txt": "no such file or folder",
@@ -150,11 +150,11 @@ def test_paths_named_on_the_command_line_are_reported(make_runtime, tmp_path):
 def test_unchanged_files_are_not_embedded_again(counting_runtime, documents, tmp_path):
     folder = tmp_path / "docs"
     paths = documents(folder)
-    first = ingest_paths(counting_runtime.indexer, [folder])
+    first = ingest_paths(counting_runtime.sink, [folder])
     embedded_once = counting_runtime.embedder.texts
     chunk_ids, rows = _chunk_ids(counting_runtime), _documents(counting_runtime)
 
-    second = ingest_paths(counting_runtime.indexer, [folder])
+    second = ingest_paths(counting_runtime.sink, [folder])
 
     assert sorted(first.added) == sorted(paths.values()) and first.chunks_written == len(chunk_ids) > 0
     assert sorted(second.unchanged) == sorted(paths.values())
@@ -170,7 +170,7 @@ def test_unchanged_files_are_not_embedded_again(counting_runtime, documents, tmp
     touched = paths["txt"]
     stat = touched.stat()
     os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
-    third = ingest_paths(counting_runtime.indexer, [folder])
+    third = ingest_paths(counting_runtime.sink, [folder])
 
     assert sorted(third.unchanged) == sorted(paths.values()) and third.chunks_written == 0
     assert counting_runtime.embedder.texts == embedded_once
@@ -180,7 +180,7 @@ def test_unchanged_files_are_not_embedded_again(counting_runtime, documents, tmp
 def test_an_edit_and_a_deletion_change_only_those_two_documents(counting_runtime, documents, tmp_path):
     folder = tmp_path / "docs"
     paths = documents(folder)
-    ingest_paths(counting_runtime.indexer, [folder])
+    ingest_paths(counting_runtime.sink, [folder])
     before = _documents(counting_runtime)
     assert _search_titles(counting_runtime, "How often does the guest wifi password rotate?", 1) == ["sample.md"]
     embedded = counting_runtime.embedder.texts
@@ -188,7 +188,7 @@ def test_an_edit_and_a_deletion_change_only_those_two_documents(counting_runtime
     edited, deleted = paths["txt"], paths["md"]
     edited.write_text("Facilities.\n\nSince May the parking garage closes at 23:30 every night, weekends included.\n")
     deleted.unlink()
-    summary = ingest_paths(counting_runtime.indexer, [folder], prune=True)
+    summary = ingest_paths(counting_runtime.sink, [folder], prune=True)
 
     assert summary.updated == [edited]
     assert summary.pruned == [str(deleted)]
@@ -218,9 +218,9 @@ def test_prune_without_deletions_removes_nothing(make_runtime, documents, tmp_pa
     folder = tmp_path / "docs"
     documents(folder, ["txt", "html"])
     runtime = make_runtime(with_llm=False)
-    ingest_paths(runtime.indexer, [folder])
+    ingest_paths(runtime.sink, [folder])
 
-    summary = ingest_paths(runtime.indexer, [folder], prune=True)
+    summary = ingest_paths(runtime.sink, [folder], prune=True)
 
     assert summary.pruned == [] and len(summary.unchanged) == 2
     assert len(runtime.store.document_ids()) == 2
@@ -239,7 +239,7 @@ def test_a_failure_to_record_one_document_of_a_batch_leaves_the_documents_record
     items = [SourceDocument(name, f"{name}.txt", f"file:///{name}", f"{name} document about parking", "a.txt")
              for name in ("first", "second", "third")]  # fmt: skip
 
-    results = runtime.indexer.index_many(Source("files", "local"), items)
+    results = runtime.sink.index_many(Source("files", "local"), items)
     assert next(results)[1].outcome == "added"
     with pytest.raises(OSError, match="disk full"):
         next(results)

@@ -20,7 +20,7 @@ import pytest
 
 from assistant import catalog
 from assistant.errors import ConfigurationError, ModelIntegrityError
-from assistant.model_pull import pull, sha256_of
+from enclave.model_pull import pull, sha256_of
 from tests.conftest import MODELS_DIR
 
 MODEL = "tiny-test-model"

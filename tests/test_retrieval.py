@@ -15,7 +15,7 @@ from assistant.embeddings.local import bundled_model_path
 from assistant.llm import ChatMessage
 from assistant.retrieval import distinctive_terms, fuse, with_context
 from assistant.store import ChunkOrigin, Hit
-from connectors.models import SourceDocument
+from ingest.documents import SourceDocument
 from ingest.index import Source
 
 PARTS = Source("parts", "local")
@@ -62,7 +62,7 @@ def catalogue(make_runtime):
 def index(runtime, name: str, text: str, access: Access) -> None:
     item = SourceDocument(external_id=name, title=name, uri=f"file:///parts/{name}", content=text.encode(),
                           filename=name, access=access)
-    runtime.indexer.index(PARTS, item)
+    runtime.sink.index(PARTS, item)
 
 
 def test_an_exact_code_is_found_even_when_its_chunk_says_little(catalogue):

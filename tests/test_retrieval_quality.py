@@ -22,7 +22,7 @@ import os
 import pytest
 
 from assistant.access import Viewer
-from connectors.models import SourceDocument
+from ingest.documents import SourceDocument
 from ingest.index import Source, document_id
 from tests.conftest import REPO, runtime_with, settings_for
 
@@ -61,7 +61,7 @@ def benchmark_index(tmp_path_factory, embedder, squad):
     paragraphs, _ = squad
     runtime = runtime_with(settings_for(data_dir=tmp_path_factory.mktemp("squad")), embedder)
     for pid, (title, text) in paragraphs.items():
-        runtime.indexer.index(SOURCE, SourceDocument(pid, title, f"squad://{pid}", text, f"{pid}.txt"))
+        runtime.sink.index(SOURCE, SourceDocument(pid, title, f"squad://{pid}", text, f"{pid}.txt"))
     return runtime
 
 

@@ -1,4 +1,8 @@
-"""The FastAPI application: API, OpenAI-compatible endpoint, health and (later) the web UI."""
+"""The FastAPI application: the REST API, the OpenAI-compatible endpoint, health checks and the web UI.
+
+Every error Enclave raises for a user answers with the HTTP status of its type
+(``STATUS_BY_ERROR``) and its message as the problem's detail.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from assistant import accounts
+from assistant.errors import (
+    ConfigurationError,
+    Conflict,
+    EnclaveError,
+    Forbidden,
+    InvalidRequest,
+    NotFoundError,
+    Overloaded,
+    SourceFailure,
+    UnreadableDocument,
+)
 from assistant.llm import GenerationCancelled
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
+from enclave.sources.scheduler import Scheduler
 
 from .answering import Answering
 from .api.deps import CurrentUser
-from connectors.scheduler import Scheduler
-
-from .api.routes import ask, auth, connectors, conversations, documents, health, openai, users
+from .api.routes import admin, ask, auth, connectors, conversations, documents, health, openai, users
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .queue import FairQueue, QueueFull
+from .queue import FairQueue
 from .ui import StaticAssets
 from .ui import router as ui_router
 
@@ -67,7 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 
-    for module in (auth, ask, conversations, documents, users, connectors, openai, health):
+    for module in (auth, ask, conversations, documents, users, connectors, admin, openai, health):
         app.include_router(module.router)
     app.include_router(ui_router)
     app.mount("/static", StaticAssets(), name="static")
@@ -98,6 +112,23 @@ def _load_models_in_background(app: FastAPI, runtime: Runtime) -> None:
         threading.Thread(target=load, args=(check, step), name=f"load-{check}", daemon=True).start()
 
 
+# The HTTP status of each kind of error; a subclass answers as its nearest listed ancestor.
+STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
+    InvalidRequest: 400,
+    UnreadableDocument: 400,
+    Forbidden: 403,
+    NotFoundError: 404,
+    Conflict: 409,
+    Overloaded: 503,
+    SourceFailure: 502,
+    ConfigurationError: 500,
+}
+
+
+def status_for(error: EnclaveError) -> int:
+    return next((STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), 500)
+
+
 def _openai_style(request: Request) -> bool:
     return request.url.path.startswith("/v1/")
 
@@ -120,9 +151,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return _problem(request, 422, problems)
 
-    @app.exception_handler(QueueFull)
-    async def queue_full(request: Request, error: QueueFull):
-        return _problem(request, 503, str(error), {"Retry-After": str(error.retry_after)})
+    @app.exception_handler(EnclaveError)
+    async def enclave_error(request: Request, error: EnclaveError):
+        retry = {"Retry-After": str(error.retry_after)} if isinstance(error, Overloaded) else None
+        return _problem(request, status_for(error), str(error), retry)
 
     @app.exception_handler(GenerationCancelled)
     async def cancelled(request: Request, error: GenerationCancelled):

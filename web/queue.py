@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 
+from assistant.errors import Overloaded
 
-class QueueFull(Exception):
+
+class QueueFull(Overloaded):
     def __init__(self, retry_after: int):
-        super().__init__(f"too many questions are waiting; retry in {retry_after}s")
-        self.retry_after = retry_after
+        super().__init__(f"too many questions are waiting; retry in {retry_after}s", retry_after)
 
 
 class Turn:

@@ -29,7 +29,7 @@ from connectors.interfaces import (
     Watchable,
 )
 from connectors.local import files
-from connectors.models import ItemFailure
+from ingest.documents import ItemFailure, failure_reason
 
 BATCH = 50
 QUIET_SECONDS = 2.0  # wait for a burst of changes (a copy, an unzip) to settle before syncing
@@ -98,7 +98,7 @@ class LocalFolderConnector(Connector, IdListing, Refetchable, Watchable):
         try:
             return files.as_document(path, self.access, root=self.config.path)
         except OSError as error:
-            return ItemFailure(str(path), path.name, files.describe_os_error(error))
+            return ItemFailure(str(path), path.name, failure_reason(error))
 
     def watch(self, on_change: Callable[[], None]):
         return FolderWatch(self.config.path, on_change)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.access import Access
-from connectors.models import SourceDocument
+from ingest.documents import SourceDocument
 from ingest.parse import SUPPORTED_EXTENSIONS
 
 
@@ -78,12 +78,3 @@ def as_document(path: Path, access: Access, root: Path | None = None) -> SourceD
         access=access,
     )
 
-
-def describe_os_error(error: OSError) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "the file disappeared before it could be read"
-    if isinstance(error, PermissionError):
-        return "permission denied: Enclave's user cannot read this file"
-    if isinstance(error, IsADirectoryError):
-        return "this is a folder, not a file"
-    return f"could not read the file: {error.strerror or error}"

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 
 from assistant.access import Access
 from connectors.interfaces import Connector, ConnectorError, Deleted, IdListing, Refetchable, SyncEvent
-from connectors.models import ItemFailure
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.config import SalesforceConfig
 from connectors.salesforce.feeds import child_events, object_events, refetch_events
 from connectors.salesforce.objects import KINDS, KnowledgeArticles, RecordKind, Site, lightning_url
 from connectors.salesforce.soql import select
+from ingest.documents import ItemFailure
 
 # The REST API always answers the 18-character, case-safe form of an Id, so external ids hold that form.
 RECORD_ID = re.compile(r"[A-Za-z0-9]{18}")

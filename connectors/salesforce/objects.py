@@ -10,9 +10,9 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from assistant.access import Access
-from connectors.models import SourceDocument
 from connectors.salesforce.render import html_to_text, labelled
 from connectors.salesforce.soql import parse_stamp
+from ingest.documents import SourceDocument
 from ingest.parse import SUPPORTED_EXTENSIONS
 
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted")

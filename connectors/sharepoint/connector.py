@@ -33,7 +33,6 @@ from pathlib import PurePath
 
 from connectors.http import RETRYABLE, SourceSession
 from connectors.interfaces import Connector, Deleted, IdListing, Refetchable, SyncEvent
-from connectors.models import ItemFailure, SourceDocument
 from connectors.sharepoint import delta
 from connectors.sharepoint.acl import access_from
 from connectors.sharepoint.auth import GraphTokens
@@ -42,6 +41,7 @@ from connectors.sharepoint.errors import GraphError
 from connectors.sharepoint.graph import GraphClient
 from connectors.sharepoint.libraries import Library, access_error, list_libraries, resolve_site
 from connectors.sharepoint.paths import FolderPaths
+from ingest.documents import ItemFailure, SourceDocument
 
 LIST_IDS_FIELDS = "id,name,file,deleted"
 # What _events and _document read of a driveItem; outside delta, parentReference also carries the folder's path.

@@ -18,7 +18,7 @@ from assistant.access import Viewer
 from assistant.llm import ChatMessage, GenerationCancelled, GenerationOptions, get_llm
 from assistant.llm.openai_server import OpenAIServerLLM
 from assistant.rag import Answer, Token
-from connectors.models import SourceDocument
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.backends.conftest import SERVED_MODEL
 from tests.conftest import TEST_CONTEXT_SIZE, runtime_with, settings_for
@@ -82,7 +82,7 @@ def test_a_rag_answer_through_the_server_cites_the_right_document(llm_server, em
         "parking.md": "Employees park in garage level P3; visitors use level P1.",
     }
     for name, text in texts.items():
-        runtime.indexer.index(
+        runtime.sink.index(
             Source("files", "local"),
             SourceDocument(external_id=name, title=name, uri=f"file:///docs/{name}", content=text.encode(), filename=name),
         )

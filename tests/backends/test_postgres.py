@@ -26,9 +26,9 @@ from assistant import accounts
 from assistant.access import Access, Viewer
 from assistant.db import engine_for, session_factory
 from assistant.db.models import ConnectorRecord, Document, LoginFailure, SyncRun, utcnow
-from connectors import service
-from connectors.models import SourceDocument
-from connectors.sync import SyncAlreadyRunning, SyncEngine
+from enclave.sources import service
+from enclave.sources.sync import SyncAlreadyRunning, SyncEngine
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.conftest import runtime_with, settings_for
 from tests.server.conftest import PASSWORD, start_server
@@ -98,7 +98,7 @@ def test_documents_indexed_on_postgresql_keep_json_acl_and_times(postgres_url, e
         metadata={"author": "Ana", "tags": ["hr", "leave"], "pages": 1, "draft": False},
     )
 
-    result = runtime.indexer.index(Source("files", "local"), item)
+    result = runtime.sink.index(Source("files", "local"), item)
 
     assert result.outcome == "added"
     with runtime.sessions() as db:
@@ -107,10 +107,10 @@ def test_documents_indexed_on_postgresql_keep_json_acl_and_times(postgres_url, e
         assert document.details == {"author": "Ana", "tags": ["hr", "leave"], "pages": 1, "draft": False}
         assert document.modified_at == modified
         assert abs(document.indexed_at - datetime.now(UTC)) < timedelta(minutes=1)
-    assert runtime.indexer.index(Source("files", "local"), item).outcome == "unchanged"
+    assert runtime.sink.index(Source("files", "local"), item).outcome == "unchanged"
     hits = runtime.assistant.search("How long is parental leave?", Viewer(email="ana@example.com"))
     assert hits and hits[0].origin.document_id == result.document_id
-    assert runtime.indexer.remove(Source("files", "local"), [item.external_id]) == 1
+    assert runtime.sink.remove(Source("files", "local"), [item.external_id]) == 1
     with runtime.sessions() as db:
         assert db.get(Document, result.document_id) is None
 
@@ -198,7 +198,7 @@ def test_the_web_api_on_postgresql(server_on_postgres):
         db.commit()
     for name, text_ in (("Parking Rules.md", "Employees park in garage level P3. Visitors use level P1."),
                         ("canteen.md", "The canteen serves soup on Thursdays.")):
-        runtime.indexer.index(Source("files", "local"), SourceDocument(
+        runtime.sink.index(Source("files", "local"), SourceDocument(
             external_id=name, title=name, uri=f"file:///docs/{name}", content=text_.encode(), filename=name))  # fmt: skip
     admin_api = httpx.Client(base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {admin_key}"})
 

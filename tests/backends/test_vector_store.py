@@ -28,7 +28,7 @@ import pytest
 from assistant.access import Access, Viewer
 from assistant.store import Chunk, ChunkOrigin, get_store
 from assistant.store.chroma import ChromaStore
-from ingest.files import ingest_paths
+from enclave.folders import ingest_paths
 from tests.conftest import runtime_with, settings_for
 
 DIMENSIONS = 8
@@ -235,7 +235,7 @@ def test_a_runtime_with_chroma_url_indexes_and_searches_on_the_server(chroma_ser
     (folder / "canteen.txt").write_text("The canteen serves soup on Thursdays and pasta on Fridays.\n")
     (folder / "wifi.md").write_text("The guest wifi password rotates every Monday; ask reception.\n")
 
-    summary = ingest_paths(runtime.indexer, [folder])
+    summary = ingest_paths(runtime.sink, [folder])
 
     assert summary.ok and len(summary.added) == 3
     hits = runtime.assistant.search("Where do employees park their cars?", Viewer(), 2)

@@ -22,11 +22,11 @@ from pydantic import ValidationError
 
 from assistant.access import Access
 from connectors.interfaces import Checkpoint, ConnectorError, Deleted, SourceBusy
-from connectors.models import ItemFailure, SourceDocument
 from connectors.salesforce.connector import SalesforceConnector
 from connectors.salesforce.feeds import watermark_after
 from connectors.salesforce.objects import lightning_url
 from connectors.salesforce.render import html_to_text
+from ingest.documents import ItemFailure, SourceDocument
 from ingest.parse import kind_of
 from tests.connectors.salesforce_fixtures import (  # noqa: F401  (fixtures)
     BILLING_CASE,

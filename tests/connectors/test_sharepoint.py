@@ -24,11 +24,11 @@ import pytest
 
 from assistant.access import Access
 from connectors.interfaces import Checkpoint, CheckpointExpired, ConnectorError, Deleted
-from connectors.models import ItemFailure, SourceDocument
 from connectors.sharepoint.acl import access_from
 from connectors.sharepoint.config import SharePointConfig
 from connectors.sharepoint.connector import SharePointConnector
 from connectors.sharepoint.graph import DownloadFailed
+from ingest.documents import ItemFailure, SourceDocument
 from tests.emulators.graph import GraphEmulator, Tenant, group_grant, sharing_link, site_group_grant, user_grant
 from tests.emulators.server import BackgroundServer, make_ca
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from assistant.evaluation.datasets import PUBMEDQA_FILE, SQUAD_FILE
+from enclave.evaluation.datasets import PUBMEDQA_FILE, SQUAD_FILE
 
 
 @pytest.fixture(scope="session")

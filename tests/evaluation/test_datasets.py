@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from assistant.errors import ConfigurationError
-from assistant.evaluation import datasets
+from enclave.evaluation import datasets
 
 
 @pytest.fixture(scope="module")

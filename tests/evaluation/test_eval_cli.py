@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from assistant.evaluation.metrics import token_f1
+from enclave.evaluation.metrics import token_f1
 from tests.conftest import REPO, run_enclave
 
 SAMPLES = REPO / "samples"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evaluation.metrics import (
+from assistant.store import ChunkOrigin, Hit
+from enclave.evaluation.answers import parse_decision, strip_citations
+from enclave.evaluation.metrics import (
     accuracy,
     exact_match,
     macro_f1,
@@ -23,10 +25,8 @@ from assistant.evaluation.metrics import (
     reciprocal_rank,
     token_f1,
 )
-from assistant.evaluation.answers import parse_decision, strip_citations
-from assistant.evaluation.ranking import ranked_documents
-from assistant.evaluation.runner import sample
-from assistant.store import ChunkOrigin, Hit
+from enclave.evaluation.ranking import ranked_documents
+from enclave.evaluation.runner import sample
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ import pytest
 
 from assistant import accounts
 from assistant.access import Access
-from assistant.runtime import Runtime
-from connectors.models import SourceDocument
+from enclave.runtime import Runtime
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.conftest import _isolated_settings as isolated_settings
 from tests.emulators.server import BackgroundServer
@@ -80,7 +80,7 @@ def index_corpus(runtime: Runtime) -> dict[str, str]:
     for name, (text, access) in CORPUS.items():
         item = SourceDocument(external_id=name, title=name, uri=f"file:///corpus/{name}", content=text.encode(),
                               filename=name, access=access)
-        ids[name] = runtime.indexer.index(Source("files", "local"), item).document_id
+        ids[name] = runtime.sink.index(Source("files", "local"), item).document_id
     return ids
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.db.models import ConnectorRecord
 from assistant.secrets import MASK, SecretBox
-from connectors.configs import unseal
+from enclave.sources.configs import unseal
 from tests.fakes import SlowLLM
 from tests.polling import eventually
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from assistant.access import Viewer
 from assistant.db.models import Document, IngestFailure, SyncRun, utcnow
-from connectors import service
-from connectors.sync import SyncAlreadyRunning, SyncEngine
+from enclave.sources import service
+from enclave.sources.sync import SyncAlreadyRunning, SyncEngine
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_a_missing_folder_fails_the_run_with_a_clear_error(runtime, folder, tmp_
     run = SyncEngine(runtime).sync(record.id)
     assert run.status == "failed" and "does not exist" in run.error
     with runtime.sessions() as session:
-        assert service.describe(session, session.get(type(record), record.id))["state"] == "error"
+        assert service.describe(session, session.get(type(record), record.id), runtime.documents)["state"] == "error"
 
 
 def test_two_syncs_of_one_connector_never_run_at_once(runtime, folder):

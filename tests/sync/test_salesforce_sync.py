@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from assistant.access import Viewer
 from assistant.db.models import Document, IngestFailure
-from connectors import service
-from connectors.sync import SyncEngine
+from enclave.sources import service
+from enclave.sources.sync import SyncEngine
 from tests.connectors.salesforce_fixtures import (  # noqa: F401  (fixtures)
     BILLING_CASE,
     ROUTER_CASE,

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from assistant.access import Viewer
 from assistant.db.models import ConnectorRecord, Document, SyncRun
-from connectors import service
-from connectors.sync import SyncEngine
+from enclave.sources import service
+from enclave.sources.sync import SyncEngine
 from tests.conftest import ENCLAVE, enclave_environment, run_enclave
 from tests.polling import eventually
 from tests.server.conftest import make_person, start_server

@@ -14,7 +14,6 @@ from ``playwright install``. Screenshots land in tests/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
-
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,8 @@ import pytest
 
 from assistant import accounts
 from assistant.access import Access
-from assistant.runtime import Runtime
-from connectors.models import SourceDocument
+from enclave.runtime import Runtime
+from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.server.conftest import PASSWORD, Person, index_corpus, make_person, start_server
 
@@ -79,7 +78,7 @@ def ui_server(tmp_path_factory, embedder, llm) -> UiServer:
         filename="badge-office.txt",
         access=Access.everyone(),
     )
-    documents["badge-office.txt"] = runtime.indexer.index(Source("files", "local"), item).document_id
+    documents["badge-office.txt"] = runtime.sink.index(Source("files", "local"), item).document_id
     admin = make_person(runtime, server.url, "boss@example.com", "admin")
     employee = make_person(runtime, server.url, "ana@example.com", "employee", ["sales"])
     folder = tmp / "shared-folder"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from assistant import accounts
 from assistant.access import Viewer
 from assistant.db.models import User
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 from web.answering import Answering
 
 SESSION_COOKIE = "enclave_session"

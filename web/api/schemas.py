@@ -374,3 +374,56 @@ class SyncRunOut(SyncProgress):
     log: list[str]
     started_at: UtcDatetime
     finished_at: UtcDatetime | None
+
+
+# The admin overview
+
+RECENT_FAILURES = 20
+
+
+class SourceSize(BaseModel):
+    source: str = Field(description="files, upload, or connector-<id>.")
+    name: str = Field(description="The connector's name, or what a built-in source is.")
+    source_type: str = Field(description="local, upload, sharepoint or salesforce.")
+    documents: int
+    chunks: int
+
+
+class ModelState(BaseModel):
+    name: str
+    backend: str = Field(description="llamacpp or openai.")
+    status: str = Field(description="loaded, loading, or error: <why>.")
+
+
+class QueueState(BaseModel):
+    depth: int = Field(description="Questions waiting for the model.")
+    busy: bool = Field(description="An answer is being generated now.")
+    max_waiting: int
+
+
+class ConnectorCounts(BaseModel):
+    total: int
+    paused: int
+    failing: int = Field(description="Connectors whose last sync failed.")
+
+
+class RecentFailure(BaseModel):
+    source: str
+    source_name: str
+    external_id: str
+    title: str
+    reason: str
+    attempts: int
+    last_failed_at: datetime
+
+
+class Overview(BaseModel):
+    documents: int
+    chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
+    vector_store_error: str | None
+    sources: list[SourceSize]
+    model: ModelState
+    queue: QueueState
+    connectors: ConnectorCounts
+    failures_total: int = Field(description="Items that could not be indexed, all sources.")
+    recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")

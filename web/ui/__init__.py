@@ -1,7 +1,7 @@
 """The web interface: server-rendered pages (Jinja2) with plain JavaScript over the REST API.
 
-``routes.py`` serves the pages and GET /api/v1/admin/overview (computed in
-``overview.py``); ``assets.py`` serves ``web/static`` with long-lived, versioned URLs. Every asset is served by
+``routes.py`` serves the pages (the overview page shows what GET
+/api/v1/admin/overview answers); ``assets.py`` serves ``web/static`` with long-lived, versioned URLs. Every asset is served by
 Enclave itself: nothing is loaded from another origin.
 """
 

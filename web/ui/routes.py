@@ -22,12 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from assistant import accounts
 from assistant.db.models import BrowserSession, Conversation
 
-from ..api.deps import SESSION_COOKIE, AdminUser, DbSession, RuntimeDep
+from ..api.deps import SESSION_COOKIE, DbSession, RuntimeDep
+from ..api.routes import admin
 from .assets import TEMPLATES_DIR, static_url
-from .overview import Overview, compute_overview
 
 router = APIRouter()  # pages; each is left out of the OpenAPI schema (it documents the API)
-api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.globals["static"] = static_url
@@ -174,7 +173,7 @@ def _admin_page(request: Request, browser: BrowserSession | Response, section: s
 async def admin_overview_page(request: Request, browser: SignedInAdmin, runtime: RuntimeDep):
     if isinstance(browser, Response):
         return browser
-    overview = await run_in_threadpool(compute_overview, runtime, request.app.state)
+    overview = await run_in_threadpool(admin.overview, runtime, request.app.state)
     return _admin_page(request, browser, "overview", "admin/overview.html", overview=overview)
 
 
@@ -199,14 +198,3 @@ def admin_users_page(request: Request, browser: SignedInAdmin):
 def admin_feedback_page(request: Request, browser: SignedInAdmin):
     return _admin_page(request, browser, "feedback", "admin/feedback.html")
 
-
-# The overview, as JSON for the page and for monitoring scripts
-
-
-@api.get("/overview", response_model=Overview)
-async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
-    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
-    return await run_in_threadpool(compute_overview, runtime, request.app.state)
-
-
-router.include_router(api)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant.db.models import Conversation, Message, User, utcnow
+from assistant.errors import NotFoundError
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 
 from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
@@ -100,7 +101,7 @@ def _conversation_for(db: Session, user: User, body: AskRequest) -> Conversation
         conversation = db.get(Conversation, body.conversation_id)
         # Someone else's conversation is "not found": its existence is not revealed.
         if conversation is None or conversation.user_id != user.id:
-            raise HTTPException(404, "conversation not found")
+            raise NotFoundError("conversation not found")
         return conversation
     title = " ".join(body.question.split())
     conversation = Conversation(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from assistant import accounts
 from assistant.db.models import BrowserSession
+from assistant.errors import InvalidRequest
 
 from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
 from ..schemas import LoginRequest, Me, PasswordChange, Problem
@@ -80,13 +81,10 @@ def me(request: Request, user: CurrentUser):
 def change_password(body: PasswordChange, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep):
     """Change your own password (required after the first login with a generated one). Logs out other sessions."""
     if not accounts.verify_password(user, body.current_password):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the current password is wrong")
+        raise InvalidRequest("the current password is wrong")
     if body.new_password == body.current_password:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "choose a password different from the current one")
-    try:
-        accounts.set_password(db, user, body.new_password, keep_session=request.cookies.get(SESSION_COOKIE))
-    except accounts.AccountError as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from error
+        raise InvalidRequest("choose a password different from the current one")
+    accounts.set_password(db, user, body.new_password, keep_session=request.cookies.get(SESSION_COOKIE))
     db.commit()
     if user.email == runtime.settings.admin_email:
         # The one-time password is spent; leave no copy of it on disk.

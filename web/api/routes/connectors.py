@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from assistant.db.models import ConnectorRecord, SyncRun
+from assistant.db.models import ConnectorRecord
 from assistant.secrets import SecretBox
-from connectors import service
-from connectors.configs import updated
-from connectors.service import ConnectorProblem
+from enclave.sources import service
+from enclave.sources.configs import updated
 
 from ..deps import AdminUser, DbSession, RuntimeDep
 from ..schemas import (
@@ -31,10 +29,6 @@ router = APIRouter(prefix="/api/v1/connectors", tags=["connectors"])
 ERRORS = {400: {"model": Problem}, 404: {"model": Problem}}
 
 
-def _problem(error: ConnectorProblem) -> HTTPException:
-    return HTTPException(404 if str(error) == "connector not found" else 400, str(error))
-
-
 def _scheduler(request: Request):
     return request.app.state.scheduler
 
@@ -46,20 +40,17 @@ def connector_types(_: AdminUser):
 
 
 @router.get("", response_model=list[ConnectorOut])
-def list_connectors(_: AdminUser, db: DbSession):
+def list_connectors(_: AdminUser, db: DbSession, runtime: RuntimeDep):
     """Every connector with its state, the latest sync's progress, and when it syncs next."""
-    return [service.describe(db, r) for r in db.scalars(select(ConnectorRecord).order_by(ConnectorRecord.name))]
+    return [service.describe(db, record, runtime.documents) for record in service.records(db)]
 
 
 @router.post("", response_model=ConnectorOut, status_code=201, responses=ERRORS)
 def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, db: DbSession, runtime: RuntimeDep):
     """Connect a source. Its first sync starts at once."""
-    try:
-        record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes)
-    except ConnectorProblem as error:
-        raise _problem(error) from error
+    record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes)
     _scheduler(request).request(record.id)
-    return service.describe(db, db.get(ConnectorRecord, record.id))
+    return service.describe(db, db.get(ConnectorRecord, record.id), runtime.documents)
 
 
 @router.post("/test", response_model=TestOutcome)
@@ -69,30 +60,21 @@ async def test_new_connector(body: ConnectorTest, _: AdminUser):
 
 
 @router.get("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
-def get_connector(connector_id: int, _: AdminUser, db: DbSession):
-    try:
-        return service.describe(db, service.get(db, connector_id))
-    except ConnectorProblem as error:
-        raise _problem(error) from error
+def get_connector(connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+    return service.describe(db, service.get(db, connector_id), runtime.documents)
 
 
 @router.patch("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
 def update_connector(connector_id: int, body: ConnectorUpdate, _: AdminUser, db: DbSession, runtime: RuntimeDep):
     """Rename, re-configure, re-schedule, pause or resume a connector."""
-    try:
-        service.change(runtime, connector_id, **body.model_dump(exclude_unset=True))
-    except ConnectorProblem as error:
-        raise _problem(error) from error
-    return service.describe(db, db.get(ConnectorRecord, connector_id))
+    service.change(runtime, connector_id, **body.model_dump(exclude_unset=True))
+    return service.describe(db, db.get(ConnectorRecord, connector_id), runtime.documents)
 
 
 @router.delete("/{connector_id}", status_code=204, responses=ERRORS)
 async def delete_connector(connector_id: int, _: AdminUser, runtime: RuntimeDep):
     """Delete a connector and remove every document it indexed."""
-    try:
-        await run_in_threadpool(service.remove, runtime, connector_id)
-    except ConnectorProblem as error:
-        raise _problem(error) from error
+    await run_in_threadpool(service.remove, runtime, connector_id)
 
 
 @router.post("/{connector_id}/test", response_model=TestOutcome, responses=ERRORS)
@@ -101,10 +83,7 @@ async def test_connector(
 ):
     """Check a saved connector's credentials and reach; with ``config``, as it would be after those
     changes (nothing is saved; secrets sent as ******** or left out keep their stored values)."""
-    try:
-        record = service.get(db, connector_id)
-    except ConnectorProblem as error:
-        raise _problem(error) from error
+    record = service.get(db, connector_id)
     if body is not None and body.config:
         try:
             config = updated(record.type, record.config, body.config, SecretBox(runtime.settings))
@@ -118,10 +97,7 @@ async def test_connector(
 @router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
 def sync_connector(connector_id: int, request: Request, _: AdminUser, db: DbSession, body: SyncRequest | None = None):
     """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
-    try:
-        service.get(db, connector_id)
-    except ConnectorProblem as error:
-        raise _problem(error) from error
+    service.get(db, connector_id)
     _scheduler(request).request(connector_id, full=bool(body and body.full))
     return {"queued": True}
 
@@ -129,9 +105,4 @@ def sync_connector(connector_id: int, request: Request, _: AdminUser, db: DbSess
 @router.get("/{connector_id}/runs", response_model=list[SyncRunOut], responses=ERRORS)
 def list_runs(connector_id: int, _: AdminUser, db: DbSession, limit: int = 20):
     """The latest syncs, newest first, with their counts, error and log."""
-    try:
-        service.get(db, connector_id)
-    except ConnectorProblem as error:
-        raise _problem(error) from error
-    query = select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()).limit(min(limit, 100))
-    return db.scalars(query).all()
+    return service.runs(db, connector_id, min(limit, 100))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.db.models import Conversation, Feedback, Message, User
+from assistant.errors import NotFoundError
 
 from ..deps import AdminUser, CurrentUser, DbSession
-from ..schemas import ConversationOut, ConversationSummary, ConversationUpdate, FeedbackIn, FeedbackOut, MessageOut, Problem
+from ..schemas import (
+    ConversationOut,
+    ConversationSummary,
+    ConversationUpdate,
+    FeedbackIn,
+    FeedbackOut,
+    MessageOut,
+    Problem,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 NOT_FOUND = {404: {"model": Problem}}
@@ -18,7 +27,7 @@ NOT_FOUND = {404: {"model": Problem}}
 def own_conversation(db: Session, user: User, conversation_id: str) -> Conversation:
     conversation = db.get(Conversation, conversation_id)
     if conversation is None or conversation.user_id != user.id:
-        raise HTTPException(404, "conversation not found")
+        raise NotFoundError("conversation not found")
     return conversation
 
 
@@ -86,7 +95,7 @@ def give_feedback(message_id: str, body: FeedbackIn, user: CurrentUser, db: DbSe
     """Rate one of your answers up or down, with an optional comment (rating again replaces it)."""
     message = db.get(Message, message_id)
     if message is None or message.role != "assistant":
-        raise HTTPException(404, "message not found")
+        raise NotFoundError("message not found")
     own_conversation(db, user, message.conversation_id)
     feedback = db.scalar(select(Feedback).where(Feedback.message_id == message_id, Feedback.user_id == user.id))
     if feedback is None:

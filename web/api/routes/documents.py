@@ -6,21 +6,19 @@ import mimetypes
 from pathlib import PurePath
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
-from sqlalchemy import func, select
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from assistant.access import Access
 from assistant.db.models import Document
-from connectors.models import SourceDocument
-from ingest.index import Source, document_id
-from ingest.parse import ParseError
+from assistant.errors import NotFoundError
+from enclave.uploads import UPLOADS, as_upload
+from ingest.index import Source
 
-from ..deps import AdminUser, DbSession, RuntimeDep, ViewerDep
+from ..deps import AdminUser, RuntimeDep, ViewerDep
 from ..schemas import DocumentOut, DocumentPage, Problem, UploadResult
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
-UPLOADS = Source(id="upload", type="upload")
 NOT_FOUND = {404: {"model": Problem}}
 # The original is served from Enclave's own origin: a document must never run script there.
 SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -43,72 +41,58 @@ async def upload(
 
 
 async def _index_upload(runtime, upload_file: UploadFile, access: Access, limit: int) -> UploadResult:
-    name = PurePath(upload_file.filename or "unnamed").name or "unnamed"
     content = await upload_file.read(limit + 1)
+    item = as_upload(upload_file.filename, content[:limit], upload_file.content_type, access)
     if len(content) > limit:
-        return UploadResult(filename=name, status="failed", error=f"larger than the {limit // 2**20} MB limit")
-    doc_id = document_id(UPLOADS.id, name)
-    item = SourceDocument(
-        external_id=name,
-        title=name,
-        uri=f"/api/v1/documents/{doc_id}/content",
-        content=content,
-        filename=name,
-        mime_type=upload_file.content_type if upload_file.content_type != "application/octet-stream" else None,
-        access=access,
-    )
-    try:
-        result = await run_in_threadpool(runtime.indexer.index, UPLOADS, item)
-    except ParseError as error:
-        await run_in_threadpool(runtime.indexer.record_failure, UPLOADS, name, name, str(error))
-        return UploadResult(filename=name, status="failed", error=str(error))
-    return UploadResult(filename=name, status=result.outcome, document_id=result.document_id, chunks=result.chunks)
+        reason = f"larger than the {limit // 2**20} MB limit"
+        result = await run_in_threadpool(runtime.sink.fail, UPLOADS, item.external_id, item.title, reason)
+    else:
+        result = await run_in_threadpool(runtime.sink.index, UPLOADS, item)
+    if result.outcome == "failed":
+        return UploadResult(filename=item.filename, status="failed", error=result.reason)
+    return UploadResult(filename=item.filename, status=result.outcome, document_id=result.document_id,
+                        chunks=result.chunks)  # fmt: skip
 
 
 @router.get("", response_model=DocumentPage)
 def list_documents(
     _: AdminUser,
-    db: DbSession,
+    runtime: RuntimeDep,
     source: str | None = Query(None, description="Only this source: files, upload, or connector-<id>."),
     q: str | None = Query(None, max_length=255, description="Filter by title."),
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500),
 ):
     """Admins: indexed documents, newest first, a page at a time."""
-    query = select(Document)
-    if source:
-        query = query.where(Document.source == source)
-    if q:
-        query = query.where(Document.title.ilike(f"%{q}%"))
-    total = db.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.scalars(query.order_by(Document.indexed_at.desc()).offset((page - 1) * page_size).limit(page_size)).all()
-    return DocumentPage(items=[DocumentOut.model_validate(d, from_attributes=True) for d in items], total=total,
-                        page=page, page_size=page_size)
+    found = runtime.documents.page(source, q, page, page_size)
+    return DocumentPage(items=[DocumentOut.model_validate(d, from_attributes=True) for d in found.items],
+                        total=found.total, page=page, page_size=page_size)  # fmt: skip
 
 
 @router.get("/{doc_id}", response_model=DocumentOut, responses=NOT_FOUND)
-def get_document(doc_id: str, _: AdminUser, db: DbSession):
+def get_document(doc_id: str, _: AdminUser, runtime: RuntimeDep):
     """Admins: one document's record."""
-    return DocumentOut.model_validate(_document(db, doc_id), from_attributes=True)
+    return DocumentOut.model_validate(_document(runtime, doc_id), from_attributes=True)
 
 
 @router.delete("/{doc_id}", status_code=204, responses=NOT_FOUND)
-async def delete_document(doc_id: str, _: AdminUser, db: DbSession, runtime: RuntimeDep):
-    """Admins: remove a document and its chunks from the index."""
-    _document(db, doc_id)
-    await run_in_threadpool(runtime.indexer.remove_documents, [doc_id])
+async def delete_document(doc_id: str, _: AdminUser, runtime: RuntimeDep):
+    """Admins: remove a document, its chunks, its original and any failure of its source item from the index."""
+    document = await run_in_threadpool(_document, runtime, doc_id)
+    source = Source(id=document.source, type=document.source_type)
+    await run_in_threadpool(runtime.sink.remove, source, [document.external_id])
 
 
 @router.get("/{doc_id}/content", responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}})
-def document_content(doc_id: str, viewer: ViewerDep, db: DbSession, runtime: RuntimeDep):
+def document_content(doc_id: str, viewer: ViewerDep, runtime: RuntimeDep):
     """The original file, for anyone allowed to see the document (others get 404)."""
-    document = db.get(Document, doc_id)
+    document = runtime.documents.get(doc_id)
     if document is None or not Access.from_dict(document.access).allows(viewer) or not document.blob:
-        raise HTTPException(404, "document not found")
+        raise NotFoundError("document not found")
     try:
         content = runtime.blobs.read(document.blob)
     except FileNotFoundError as error:
-        raise HTTPException(404, "the original of this document is no longer stored") from error
+        raise NotFoundError("the original of this document is no longer stored") from error
     filename = PurePath(document.title).name
     media_type = document.mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return Response(
@@ -122,8 +106,8 @@ def document_content(doc_id: str, viewer: ViewerDep, db: DbSession, runtime: Run
     )
 
 
-def _document(db, doc_id: str) -> Document:
-    document = db.get(Document, doc_id)
+def _document(runtime, doc_id: str) -> Document:
+    document = runtime.documents.get(doc_id)
     if document is None:
-        raise HTTPException(404, "document not found")
+        raise NotFoundError("document not found")
     return document

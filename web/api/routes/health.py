@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
-
-from assistant.db.models import Document
 
 from ..deps import AdminUser, RuntimeDep
 
@@ -56,6 +54,4 @@ def _ping_database(runtime) -> None:
 
 
 def _index_size(runtime) -> tuple[int, int]:
-    with runtime.sessions() as session:
-        documents = session.scalar(select(func.count()).select_from(Document))
-    return documents, runtime.store.count()
+    return runtime.documents.count(), runtime.store.count()

@@ -21,7 +21,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.catalog import default_model_name
 from assistant.llm import ChatMessage
 from assistant.rag import Answer
 
@@ -58,7 +57,7 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
 @router.get("/models")
 def list_models(_: CurrentUser, runtime: RuntimeDep):
     """The model Enclave answers with, in OpenAI's list format."""
-    return {"object": "list", "data": [{"id": served_model(runtime), "object": "model", "created": 0, "owned_by": "enclave"}]}
+    return {"object": "list", "data": [{"id": runtime.model_name, "object": "model", "created": 0, "owned_by": "enclave"}]}
 
 
 @router.post("/chat/completions")
@@ -72,7 +71,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, user: 
     question = turns[-1].text()
     history = [ChatMessage(m.role, m.text()) for m in turns[:-1]]
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    model = served_model(runtime)
+    model = runtime.model_name
     if not body.stream:
         answer = await answering.answer(user.email, question, viewer, history, request=request)
         return _completion(completion_id, model, answer)
@@ -81,10 +80,6 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, user: 
         _chunks(answering.stream(user.email, question, viewer, history), completion_id, model),
         media_type="text/event-stream",
     )
-
-
-def served_model(runtime) -> str:
-    return runtime.llm().name if runtime.llm_loaded else (runtime.model or default_model_name(runtime.settings))
 
 
 def _completion(completion_id: str, model: str, answer: Answer) -> dict:

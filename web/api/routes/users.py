@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant import accounts
 from assistant.db.models import ApiKey, User
+from assistant.errors import Forbidden, InvalidRequest, NotFoundError
 
 from ..deps import AdminUser, CurrentUser, DbSession
 from ..schemas import (
@@ -35,10 +36,7 @@ def list_users(_: AdminUser, db: DbSession):
 def create_user(body: UserCreate, _: AdminUser, db: DbSession):
     """Admins: add a user. Without a password one is generated, returned once, and must be changed at first login."""
     password = body.password or accounts.generate_password()
-    try:
-        user = accounts.create_user(db, body.email, body.role, password, body.groups, must_change_password=not body.password)
-    except accounts.AccountError as error:
-        raise HTTPException(400, str(error)) from error
+    user = accounts.create_user(db, body.email, body.role, password, body.groups, must_change_password=not body.password)
     db.commit()
     return CreatedUser.model_validate(user).model_copy(update={"password": None if body.password else password})
 
@@ -48,16 +46,13 @@ def update_user(user_id: int, body: UserUpdate, admin: AdminUser, db: DbSession)
     """Admins: change a user's role or groups, or reset their password (to be changed at next login)."""
     user = _user(db, user_id)
     if body.role and body.role != user.role and user.id == admin.id:
-        raise HTTPException(400, "you cannot change your own role; ask another admin")
+        raise InvalidRequest("you cannot change your own role; ask another admin")
     if body.role:
         user.role = body.role
     if body.groups is not None:
         user.groups = accounts.normalise_groups(body.groups)
     if body.password:
-        try:
-            accounts.set_password(db, user, body.password, must_change=True)
-        except accounts.AccountError as error:
-            raise HTTPException(400, str(error)) from error
+        accounts.set_password(db, user, body.password, must_change=True)
     db.commit()
     return user
 
@@ -67,7 +62,7 @@ def delete_user(user_id: int, admin: AdminUser, db: DbSession):
     """Admins: delete a user with their conversations and API keys."""
     user = _user(db, user_id)
     if user.id == admin.id:
-        raise HTTPException(400, "you cannot delete yourself")
+        raise InvalidRequest("you cannot delete yourself")
     db.delete(user)
     db.commit()
 
@@ -87,10 +82,10 @@ def create_api_key(body: ApiKeyCreate, user: CurrentUser, db: DbSession):
     owner = user
     if body.user_email and body.user_email.strip().lower() != user.email:
         if not user.is_admin:
-            raise HTTPException(403, "only admins create keys for other users")
+            raise Forbidden("only admins create keys for other users")
         owner = accounts.find_user(db, body.user_email)
         if owner is None:
-            raise HTTPException(404, "user not found")
+            raise NotFoundError("user not found")
     key, record = accounts.create_api_key(db, owner, body.name)
     db.commit()
     db.refresh(record)
@@ -102,7 +97,7 @@ def revoke_api_key(key_id: int, user: CurrentUser, db: DbSession):
     """Revoke an API key: it stops working at once."""
     record = db.get(ApiKey, key_id)
     if record is None or (record.user_id != user.id and not user.is_admin):
-        raise HTTPException(404, "API key not found")
+        raise NotFoundError("API key not found")
     accounts.revoke_api_key(db, record)
     db.commit()
 
@@ -110,7 +105,7 @@ def revoke_api_key(key_id: int, user: CurrentUser, db: DbSession):
 def _user(db: Session, user_id: int) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise HTTPException(404, "user not found")
+        raise NotFoundError("user not found")
     return user
 
 

@@ -1,4 +1,9 @@
-"""What connectors yield: documents to index, and failures that name one item."""
+"""The document contract: what every source (a connector, a folder, an upload) hands to ingestion.
+
+A source yields SourceDocuments to index and ItemFailures naming one item it
+could not read; ``failure_reason`` words any error that stopped one item the
+same way, wherever it came from.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from assistant.access import Access
+from assistant.errors import EnclaveError
 
 
 @dataclass
 class SourceDocument:
-    """One item of a source, ready for ``ingest/``.
+    """One item of a source, ready to index.
 
     ``content`` is text (a record rendered readable), the raw bytes of a file,
     or a function that fetches those bytes: the indexer calls it only when
@@ -45,3 +51,21 @@ class ItemFailure:
     external_id: str
     title: str
     reason: str
+
+
+def failure_reason(error: Exception) -> str:
+    """Why one item could not be indexed, in words for the admin."""
+    if isinstance(error, OSError):
+        return _describe_os_error(error)
+    text = str(error).strip()
+    return text if isinstance(error, (EnclaveError, ValueError)) and text else f"{type(error).__name__}: {text}"
+
+
+def _describe_os_error(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "the file disappeared before it could be read"
+    if isinstance(error, PermissionError):
+        return "permission denied: Enclave's user cannot read this file"
+    if isinstance(error, IsADirectoryError):
+        return "this is a folder, not a file"
+    return f"could not read the file: {error.strerror or error}"

@@ -17,7 +17,6 @@ from pathlib import Path
 from assistant.catalog import BLOCK, ModelEntry, sha256_of
 from assistant.errors import ConfigurationError, ModelIntegrityError
 
-
 # Called with (phase description, bytes done, bytes total or None).
 Progress = Callable[[str, int, int | None], None]
 

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from assistant.config import Settings
 from assistant.errors import ConfigurationError
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 
 # soft_wrap: long paths and reasons stay on one line when output is piped or logged.
 out = Console(highlight=False, soft_wrap=True)
@@ -30,7 +30,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ConfigurationError(f"invalid configuration ({problems}); see `enclave config` and docs/settings.md")
+        raise ConfigurationError(f"invalid configuration ({problems}); see `enclave config` and README's Configuration reference")
 
 
 def runtime(model: str | None = None, writes: bool = False) -> Runtime:

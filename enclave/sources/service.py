@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
-from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun, as_utc, utcnow
-from assistant.runtime import Runtime
+from assistant.db.models import ConnectorRecord, SyncRun, as_utc, utcnow
+from assistant.errors import InvalidRequest, NotFoundError
 from assistant.secrets import SecretBox
-from connectors.configs import masked, seal, unseal, updated
 from connectors.interfaces import ConnectorConfig, ConnectorError
 from connectors.registry import build, connector_class, connector_types
 
-
-class ConnectorProblem(Exception):
-    """A request about connectors that cannot be done; the message is for the admin."""
+from ..documents import DocumentsRepository
+from ..runtime import Runtime
+from .configs import masked, seal, unseal, updated
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,9 @@ def validated(type_name: str, config: dict):
     try:
         return connector_class(type_name).Config.model_validate(config)
     except KeyError as error:
-        raise ConnectorProblem(str(error.args[0])) from error
+        raise InvalidRequest(str(error.args[0])) from error
     except ValidationError as error:
-        raise ConnectorProblem(readable(error)) from error
+        raise InvalidRequest(readable(error)) from error
 
 
 def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult:
@@ -43,7 +42,7 @@ def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult
     try:
         parsed = config if isinstance(config, ConnectorConfig) else validated(type_name, config)
         connector = build(type_name, parsed)
-    except ConnectorProblem as problem:
+    except InvalidRequest as problem:
         return TestResult(False, str(problem))
     try:
         return TestResult(True, connector.test_connection())
@@ -58,11 +57,11 @@ def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult
 def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_minutes: int | None = None) -> ConnectorRecord:
     name = name.strip()
     if not name or len(name) > 255:
-        raise ConnectorProblem("a connector needs a name of at most 255 characters")
+        raise InvalidRequest("a connector needs a name of at most 255 characters")
     parsed = validated(type_name, config)
     with runtime.sessions() as session:
         if session.scalar(select(ConnectorRecord).where(ConnectorRecord.name == name)):
-            raise ConnectorProblem(f"a connector named {name!r} already exists")
+            raise InvalidRequest(f"a connector named {name!r} already exists")
         record = ConnectorRecord(
             name=name,
             type=type_name,
@@ -81,7 +80,7 @@ def change(runtime: Runtime, connector_id: int, **changes) -> ConnectorRecord:
             try:
                 config = updated(record.type, record.config, changes["config"], SecretBox(runtime.settings))
             except ValidationError as error:
-                raise ConnectorProblem(readable(error)) from error
+                raise InvalidRequest(readable(error)) from error
             record.config = seal(config, SecretBox(runtime.settings))
         if changes.get("name"):
             record.name = changes["name"].strip()
@@ -96,12 +95,9 @@ def change(runtime: Runtime, connector_id: int, **changes) -> ConnectorRecord:
 def remove(runtime: Runtime, connector_id: int) -> int:
     """Delete a connector and everything it indexed; returns how many documents went."""
     with runtime.sessions() as session:
-        record = get(session, connector_id)
-        source = record.source_id
-        ids = list(session.scalars(select(Document.id).where(Document.source == source)))
-    removed = runtime.indexer.remove_documents(ids)
+        source = get(session, connector_id).source_id
+    removed = runtime.sink.remove_source(source)
     with runtime.sessions() as session:
-        session.execute(delete(IngestFailure).where(IngestFailure.source == source))
         session.delete(get(session, connector_id))
         session.commit()
     return removed
@@ -115,14 +111,19 @@ def unsealed(runtime: Runtime, record: ConnectorRecord) -> ConnectorConfig:
 def get(session, connector_id: int) -> ConnectorRecord:
     record = session.get(ConnectorRecord, connector_id)
     if record is None:
-        raise ConnectorProblem("connector not found")
+        raise NotFoundError("connector not found")
     return record
+
+
+def records(session) -> list[ConnectorRecord]:
+    """Every connector, by name."""
+    return list(session.scalars(select(ConnectorRecord).order_by(ConnectorRecord.name)))
 
 
 def find(session, name: str) -> ConnectorRecord:
     record = session.scalar(select(ConnectorRecord).where(ConnectorRecord.name == name))
     if record is None:
-        raise ConnectorProblem(f"no connector named {name!r}; see `enclave connectors list`")
+        raise NotFoundError(f"no connector named {name!r}; see `enclave connectors list`")
     return record
 
 
@@ -130,6 +131,13 @@ def latest_run(session, connector_id: int) -> SyncRun | None:
     return session.scalar(
         select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()).limit(1)
     )
+
+
+def runs(session, connector_id: int, limit: int) -> list[SyncRun]:
+    """The connector's latest syncs, newest first."""
+    get(session, connector_id)
+    query = select(SyncRun).where(SyncRun.connector_id == connector_id).order_by(SyncRun.id.desc()).limit(limit)
+    return list(session.scalars(query))
 
 
 def state(record: ConnectorRecord, run: SyncRun | None) -> str:
@@ -140,11 +148,7 @@ def state(record: ConnectorRecord, run: SyncRun | None) -> str:
     return "error" if record.last_error else "idle"
 
 
-def document_count(session, record: ConnectorRecord) -> int:
-    return session.scalar(select(func.count()).select_from(Document).where(Document.source == record.source_id))
-
-
-def describe(session, record: ConnectorRecord) -> dict:
+def describe(session, record: ConnectorRecord, documents: DocumentsRepository) -> dict:
     run = latest_run(session, record.id)
     progress = None
     if run is not None:
@@ -163,7 +167,7 @@ def describe(session, record: ConnectorRecord) -> dict:
         "last_sync_at": record.last_sync_at,
         "next_sync_at": None if record.paused else record.next_sync_at,
         "last_error": record.last_error,
-        "documents": document_count(session, record),
+        "documents": documents.count(record.source_id),
     }
 
 

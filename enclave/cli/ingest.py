@@ -8,6 +8,7 @@ import typer
 
 from assistant.access import Access
 
+from ..folders import ingest_paths
 from .common import counting_progress, out, runtime
 
 
@@ -24,14 +25,12 @@ def ingest(
 
     Example: enclave ingest samples/ ~/Documents/policies --prune
     """
-    from ingest.files import ingest_paths
-
     access = Access.restricted(groups=groups.split(",")) if groups else Access.everyone()
-    indexer = runtime(writes=True).indexer
+    sink = runtime(writes=True).sink
     with counting_progress("files", transient=True) as progress:
         task = progress.add_task("finding files…", total=None, label="Ingesting")
         summary = ingest_paths(
-            indexer,
+            sink,
             paths,
             access=access,
             prune=prune,

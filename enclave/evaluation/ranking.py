@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from assistant.access import Viewer
-from assistant.db.models import Document
 from assistant.errors import ConfigurationError
 from assistant.rag import Assistant
 from assistant.retrieval import Mode
-from assistant.runtime import Runtime
 from assistant.store import Hit
 
+from ..runtime import Runtime
 from . import metrics
 from .datasets import Question
 from .progress import Tracker, no_progress
@@ -36,11 +33,10 @@ class DocumentKeys:
 
 def document_keys(runtime: Runtime) -> DocumentKeys:
     keys = DocumentKeys(set(), {}, {})
-    with runtime.sessions() as session:
-        for doc_id, external_id, uri in session.execute(select(Document.id, Document.external_id, Document.uri)):
-            keys.ids.add(doc_id)
-            keys.by_external_id.setdefault(external_id, set()).add(doc_id)
-            keys.by_uri.setdefault(uri, set()).add(doc_id)
+    for doc_id, external_id, uri in runtime.documents.keys():
+        keys.ids.add(doc_id)
+        keys.by_external_id.setdefault(external_id, set()).add(doc_id)
+        keys.by_uri.setdefault(uri, set()).add(doc_id)
     return keys
 
 

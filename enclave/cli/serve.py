@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from assistant.accounts import INITIAL_PASSWORD_FILE
-from assistant.runtime import Runtime
+from enclave.runtime import Runtime
 
 from .common import err, load_settings
 

@@ -11,24 +11,11 @@ from rich.table import Table
 
 from assistant.errors import ConfigurationError
 
+from ..sources import service
+from ..sources.sync import SyncEngine
 from .common import RateColumn, err, out, runtime
 
 app = typer.Typer(help="Connect SharePoint, Salesforce and local folders.", no_args_is_help=True)
-
-
-def _service():
-    from connectors import service
-
-    return service
-
-
-def _checked(action):
-    from connectors.service import ConnectorProblem
-
-    try:
-        return action()
-    except ConnectorProblem as problem:
-        raise ConfigurationError(str(problem)) from problem
 
 
 @app.command("add")
@@ -46,7 +33,7 @@ def add(
         settings = json.loads(config.read_text())
     except json.JSONDecodeError as error:
         raise ConfigurationError(f"{config} is not valid JSON: {error}") from error
-    record = _checked(lambda: _service().create(runtime(), type_name, name, settings, schedule))
+    record = service.create(runtime(), type_name, name, settings, schedule)
     out.print(f"Added connector {record.name} ({record.type}). Check it with `enclave connectors test {record.name}`.")
 
 
@@ -56,16 +43,11 @@ def list_connectors() -> None:
 
     Example: enclave connectors list
     """
-    from sqlalchemy import select
-
-    from assistant.db.models import ConnectorRecord
-
-    service = _service()
     rt = runtime()
     table = Table("name", "type", "state", "documents", "last sync", "next sync", "last error")
     with rt.sessions() as session:
-        for record in session.scalars(select(ConnectorRecord).order_by(ConnectorRecord.name)):
-            about = service.describe(session, record)
+        for record in service.records(session):
+            about = service.describe(session, record, rt.documents)
             table.add_row(
                 record.name, record.type, about["state"], str(about["documents"]),
                 f"{record.last_sync_at:%Y-%m-%d %H:%M}" if record.last_sync_at else "never",
@@ -81,10 +63,9 @@ def test(name: str = typer.Argument(..., help="The connector's name.")) -> None:
 
     Example: enclave connectors test Engineering
     """
-    service = _service()
     rt = runtime()
     with rt.sessions() as session:
-        record = _checked(lambda: service.find(session, name))
+        record = service.find(session, name)
         result = service.try_connection(record.type, service.unsealed(rt, record))
     if not result.ok:
         err.print(f"[red]Failed:[/red] {result.message}")
@@ -101,12 +82,11 @@ def remove(
 
     Example: enclave connectors remove "Old share" --yes
     """
-    service = _service()
     rt = runtime(writes=True)
     with rt.sessions() as session:
-        record = _checked(lambda: service.find(session, name))
+        record = service.find(session, name)
     if not yes:
-        typer.confirm(f"Delete {name} and its {service.document_count(session, record)} document(s)?", abort=True)
+        typer.confirm(f"Delete {name} and its {rt.documents.count(record.source_id)} document(s)?", abort=True)
     removed = service.remove(rt, record.id)
     out.print(f"Removed {name} and {removed} document(s).")
 
@@ -121,12 +101,9 @@ def sync(
 
     Example: enclave sync Engineering --full
     """
-    from connectors.service import find
-    from connectors.sync import SyncAlreadyRunning, SyncEngine
-
     rt = runtime(writes=True)
     with rt.sessions() as session:
-        record = _checked(lambda: find(session, name))
+        record = service.find(session, name)
     engine = SyncEngine(rt)
     # Sources stream their items without a count up front, so there is a rate but no time left.
     columns = SpinnerColumn(), TextColumn("{task.description}"), RateColumn("items"), TimeElapsedColumn()
@@ -137,10 +114,7 @@ def sync(
             bar.update(task, completed=p.seen, description=f"{p.phase}: {p.seen} seen, {p.indexed} indexed, "
                                          f"{p.unchanged} unchanged, {p.failed} failed, {p.deleted} deleted")
 
-        try:
-            run = engine.sync(record.id, full=full, on_progress=show)
-        except SyncAlreadyRunning as busy:
-            raise ConfigurationError(str(busy)) from busy
+        run = engine.sync(record.id, full=full, on_progress=show)
     out.print(f"Sync {run.status}: {run.seen} seen, {run.indexed} indexed, {run.unchanged} unchanged, "
               f"{run.failed} failed, {run.deleted} deleted.")
     for line in run.log:

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.catalog import default_model_name
 from assistant.config import Settings
 from assistant.db import engine_for, session_factory
 from assistant.embeddings import Embedder, get_embedder
@@ -23,6 +24,9 @@ from assistant.store.keywords import KeywordIndex, keyword_index_for
 from assistant.store.lock import LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.index import Indexer
+
+from .documents import DocumentsRepository
+from .sink import IngestionSink
 
 
 class Runtime:
@@ -81,11 +85,17 @@ class Runtime:
             self.embedder,
             self.store,
             self.keywords,
-            self.sessions,
-            self.blobs,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
         )
+
+    @cached_property
+    def documents(self) -> DocumentsRepository:
+        return DocumentsRepository(self.sessions)
+
+    @cached_property
+    def sink(self) -> IngestionSink:
+        return IngestionSink(self.indexer, self.documents, self.blobs)
 
     def llm(self) -> LLM:
         with self._llm_lock:
@@ -96,6 +106,15 @@ class Runtime:
     @property
     def llm_loaded(self) -> bool:
         return self._llm is not None
+
+    @property
+    def model_name(self) -> str:
+        """The model that answers: the loaded one's name, else the one that will load."""
+        if self.llm_loaded:
+            return self.llm().name
+        if self.settings.llm_backend == "openai":
+            return self.model or self.settings.model or f"the model served at {self.settings.llm_url}"
+        return self.model or default_model_name(self.settings)
 
     @property
     def embedder_loaded(self) -> bool:

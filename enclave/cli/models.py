@@ -9,7 +9,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from assistant import catalog
-from assistant.model_pull import pull as pull_model
+from enclave.model_pull import pull as pull_model
 
 from .common import err, load_settings, out
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from assistant.errors import ConfigurationError, EnclaveError
+from assistant.errors import ConfigurationError, Conflict, EnclaveError, InvalidRequest
 
 from . import connectors, evaluate, ingest, models, query, replay, serve, status, users
 
@@ -38,9 +38,11 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except ConfigurationError as error:
-        typer.secho(f"Error: {error}", err=True, fg="red")
-        sys.exit(2)
     except EnclaveError as error:
         typer.secho(f"Error: {error}", err=True, fg="red")
-        sys.exit(1)
+        sys.exit(exit_code(error))
+
+
+def exit_code(error: EnclaveError) -> int:
+    """2 when the command was given something wrong (a setting, an argument, a clash), else 1."""
+    return 2 if isinstance(error, (ConfigurationError, InvalidRequest, Conflict)) else 1

@@ -10,9 +10,11 @@ from pathlib import Path
 import typer
 
 from assistant.errors import ConfigurationError
-from assistant.evaluation.progress import Tracker
-from assistant.runtime import Runtime
 
+from ..evaluation import datasets, report, runner
+from ..evaluation.progress import Tracker
+from ..evaluation.scratch import scratch_settings
+from ..runtime import Runtime
 from .common import counting_progress, err, load_settings, out, runtime
 
 
@@ -39,9 +41,6 @@ def evaluate(
 
     Example: enclave eval squad --limit 1000 --answers
     """
-    from assistant.evaluation import datasets, report, runner
-    from assistant.evaluation.scratch import scratch_settings
-
     chosen = datasets.load(dataset)
     answers = answers or chosen.answer_kind == "judged"  # judging the answers is what that set is for
     if answers and not chosen.answer_pool:

@@ -9,10 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from assistant.runtime import Runtime
-
-from ingest.files import ingest_paths
-
+from ..folders import ingest_paths
+from ..runtime import Runtime
 from .answers import evaluate_answers
 from .datasets import Dataset
 from .judged import evaluate_judged
@@ -56,11 +54,11 @@ def run(
     if dataset.corpus is not None:
         started = time.perf_counter()
         advance = track("Indexing the corpus", len(dataset.corpus))
-        indexed = index_corpus(runtime.indexer, dataset.name, dataset.corpus, advance)
+        indexed = index_corpus(runtime.sink, dataset.name, dataset.corpus, advance)
         seconds["indexing"] = time.perf_counter() - started
     elif dataset.corpus_folder is not None:
         started = time.perf_counter()
-        indexed = len(ingest_paths(runtime.indexer, [dataset.corpus_folder]).added)
+        indexed = len(ingest_paths(runtime.sink, [dataset.corpus_folder]).added)
         seconds["indexing"] = time.perf_counter() - started
 
     questions = sample(dataset.questions, limit)

@@ -15,9 +15,9 @@ from collections import OrderedDict
 from sqlalchemy import select
 
 from assistant.db.models import ConnectorRecord, as_utc, utcnow
-from assistant.runtime import Runtime
 from connectors.interfaces import Watchable
-from connectors.sync import SyncAlreadyRunning, SyncEngine
+from enclave.runtime import Runtime
+from enclave.sources.sync import SyncAlreadyRunning, SyncEngine
 
 log = logging.getLogger("enclave.scheduler")
 TICK_SECONDS = 5.0

@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from assistant import catalog
 from assistant.config import config_file
-from assistant.db.models import Document, IngestFailure
 from assistant.errors import ConfigurationError
 
 from .common import load_settings, out, runtime
@@ -23,16 +21,13 @@ def status() -> None:
     """
     rt = runtime()
     settings = rt.settings
-    with rt.sessions() as session:
-        per_source = session.execute(
-            select(Document.source, func.count(), func.sum(Document.chunk_count)).group_by(Document.source)
-        ).all()
-        failures = session.scalars(select(IngestFailure).order_by(IngestFailure.last_failed_at.desc())).all()
-    documents = sum(n for _, n, _ in per_source)
+    sizes = rt.documents.sizes()
+    failures = rt.documents.failures()
+    documents = sum(size.documents for size in sizes)
     out.print(f"Data directory: {settings.data_dir.resolve()} ({_size(settings.data_dir)})")
     out.print(f"Documents: {documents}   Chunks: {_chunks(rt)}")
-    for source, count, chunks in per_source:
-        out.print(f"  {source}: {count} document(s), {chunks or 0} chunk(s)")
+    for size in sizes:
+        out.print(f"  {size.source}: {size.documents} document(s), {size.chunks} chunk(s)")
     out.print(f"Models directory: {settings.models_dir.resolve()} ({_size(settings.models_dir)})")
     default = catalog.default_model_name(settings)
     for entry in catalog.all_models(settings).values():

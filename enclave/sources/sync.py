@@ -21,10 +21,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from assistant.db.models import ConnectorRecord, Document, IngestFailure, SyncRun, utcnow
-from assistant.runtime import Runtime
+from assistant.db.models import ConnectorRecord, SyncRun, utcnow
+from assistant.errors import Conflict
 from assistant.secrets import SecretBox
-from connectors.configs import unseal
 from connectors.interfaces import (
     Checkpoint,
     CheckpointExpired,
@@ -36,8 +35,10 @@ from connectors.interfaces import (
     SourceBusy,
     SyncEvent,
 )
-from connectors.models import ItemFailure
 from connectors.registry import build
+from enclave.runtime import Runtime
+from enclave.sources.configs import unseal
+from ingest.documents import ItemFailure
 from ingest.index import Source
 
 log = logging.getLogger("enclave.sync")
@@ -47,8 +48,8 @@ FLUSH_SECONDS = 0.5
 MAX_LOG_LINES = 500
 
 
-class SyncAlreadyRunning(Exception):
-    pass
+class SyncAlreadyRunning(Conflict):
+    """A sync of this connector is under way (in this process or another)."""
 
 
 @dataclass
@@ -162,7 +163,7 @@ class SyncEngine:
         return self._release(connector_id, owner, run_id, status, error)
 
     def _run(self, connector, source, connector_id, checkpoint, recorder: RunRecorder, owner: str) -> None:
-        earlier_failures = self._failures(source)
+        earlier_failures = self.runtime.documents.failed_ids(source.id)
         full = checkpoint is None
         recorder.phase("loading everything" if full else "loading changes")
         try:
@@ -192,41 +193,26 @@ class SyncEngine:
                 self._apply(source, event, recorder)
 
     def _apply(self, source: Source, event: SyncEvent, recorder: RunRecorder) -> None:
-        indexer = self.runtime.indexer
+        sink = self.runtime.sink
         if isinstance(event, Deleted):
-            recorder.count("deleted", indexer.remove(source, [event.external_id]))
+            recorder.count("deleted", sink.remove(source, [event.external_id]))
             return
         recorder.count("seen")
         recorder.attempted.add(event.external_id)
         if isinstance(event, ItemFailure):
-            self._fail(source, event.external_id, event.title, event.reason, recorder)
-            return
-        try:
-            result = indexer.index(source, event)
-        except ConnectorError:
-            raise  # the source itself is failing (busy, logged out): stop, resume next time
-        except Exception as error:  # this one item: record it, retry it next sync, go on
-            self._fail(source, event.external_id, event.title, _reason(error), recorder)
-            return
-        recorder.count("unchanged" if result.outcome == "unchanged" else "indexed")
-
-    def _fail(self, source: Source, external_id: str, title: str, reason: str, recorder: RunRecorder) -> None:
-        self.runtime.indexer.record_failure(source, external_id, title, reason)
-        recorder.note(f"failed: {title}: {reason}")
-        recorder.count("failed")
+            result = sink.fail(source, event.external_id, event.title, event.reason)
+        else:
+            result = sink.index(source, event)
+        if result.outcome == "failed":
+            recorder.note(f"failed: {event.title}: {result.reason}")
+        recorder.count({"failed": "failed", "unchanged": "unchanged"}.get(result.outcome, "indexed"))
 
     def _prune(self, connector: IdListing, source: Source, recorder: RunRecorder) -> None:
         present = set(connector.list_ids())
-        with self.runtime.sessions() as session:
-            indexed = set(session.scalars(select(Document.external_id).where(Document.source == source.id)))
-        gone = sorted((indexed | self._failures(source)) - present)
+        gone = self.runtime.sink.prune(source, present.__contains__)
         if gone:
-            recorder.count("deleted", self.runtime.indexer.remove(source, gone))
+            recorder.count("deleted", len(gone))
             recorder.note(f"removed {len(gone)} item(s) no longer in the source")
-
-    def _failures(self, source: Source) -> set[str]:
-        with self.runtime.sessions() as session:
-            return set(session.scalars(select(IngestFailure.external_id).where(IngestFailure.source == source.id)))
 
     def _claim(self, connector_id: int, owner: str, full: bool) -> int:
         now = utcnow()
@@ -277,7 +263,3 @@ class SyncEngine:
             session.commit()
             return session.get(SyncRun, run_id)
 
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip()
-    return text if isinstance(error, (OSError, ValueError)) and text else f"{type(error).__name__}: {text}"

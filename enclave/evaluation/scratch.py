@@ -12,14 +12,12 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
-
 from assistant.config import Settings
-from assistant.db.models import Document
-from connectors.models import SourceDocument
 from ingest.blobs import content_hash
-from ingest.index import Indexer, Source
+from ingest.documents import SourceDocument
+from ingest.index import Source
 
+from ..sink import IngestionSink
 from .datasets import CorpusDocument
 
 
@@ -38,22 +36,20 @@ def source_for(dataset: str) -> Source:
 
 
 def index_corpus(
-    indexer: Indexer, dataset: str, corpus: list[CorpusDocument], on_indexed: Callable[[int], None] = lambda n: None
+    sink: IngestionSink, dataset: str, corpus: list[CorpusDocument], on_indexed: Callable[[int], None] = lambda n: None
 ) -> int:
     """Index the documents that are new or changed; returns how many were (re)indexed.
 
-    The unchanged ones are found with one query, not one Indexer call each,
+    The unchanged ones are found with one query, not one sink call each,
     so a second run over an index that fits starts asking questions at once.
     """
     source = source_for(dataset)
-    with indexer.sessions() as session:
-        hashes = select(Document.external_id, Document.content_hash).where(Document.source == source.id)
-        indexed = dict(session.execute(hashes).all())
+    indexed = sink.documents.content_hashes(source.id)
     stale = [d for d in corpus if indexed.get(d.external_id) != content_hash(d.text.encode("utf-8"))]
     on_indexed(len(corpus) - len(stale))
     items = (SourceDocument(d.external_id, d.title, f"{dataset}:{d.external_id}", d.text, f"{d.external_id}.txt") for d in stale)
-    for _, result in indexer.index_many(source, items):
-        if isinstance(result, Exception):  # a benchmark document that cannot be indexed is a bug, not data
-            raise result
+    for item, result in sink.index_many(source, items):
+        if result.outcome == "failed":  # a benchmark document that cannot be indexed is a bug, not data
+            raise RuntimeError(f"could not index {item.external_id}: {result.reason}")
         on_indexed(1)
     return len(stale)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from assistant import accounts
 from assistant.db import session_factory
 from assistant.db.models import ApiKey, User
-from assistant.errors import ConfigurationError
+from assistant.errors import InvalidRequest, NotFoundError
 
 from .common import err, load_settings, out
 
@@ -29,14 +29,14 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("New password: ")
     if getpass.getpass("Repeat it: ") != first:
-        raise ConfigurationError("the two passwords differ")
+        raise InvalidRequest("the two passwords differ")
     return first
 
 
 def _user(session, email: str) -> User:
     user = accounts.find_user(session, email)
     if user is None:
-        raise ConfigurationError(f"no user {email}; see `enclave users list`")
+        raise NotFoundError(f"no user {email}; see `enclave users list`")
     return user
 
 
@@ -55,12 +55,9 @@ def add_user(
     """
     password = _read_password(True) if password_stdin else accounts.generate_password()
     with _sessions() as session:
-        try:
-            user = accounts.create_user(
-                session, email, role, password, groups.split(","), must_change_password=not password_stdin
-            )
-        except accounts.AccountError as error:
-            raise ConfigurationError(str(error)) from error
+        user = accounts.create_user(
+            session, email, role, password, groups.split(","), must_change_password=not password_stdin
+        )
         session.commit()
         out.print(f"Added {user.email} ({user.role}; groups: {', '.join(user.groups) or 'none'}).")
     if not password_stdin:
@@ -91,10 +88,7 @@ def passwd(
     """
     password = _read_password(password_stdin)
     with _sessions() as session:
-        try:
-            accounts.set_password(session, _user(session, email), password)
-        except accounts.AccountError as error:
-            raise ConfigurationError(str(error)) from error
+        accounts.set_password(session, _user(session, email), password)
         session.commit()
     out.print(f"Password of {email} changed.")
 
@@ -109,10 +103,7 @@ def create_key(
     Example: enclave apikeys create --user ana@example.com --name helpdesk-bot
     """
     with _sessions() as session:
-        try:
-            key, record = accounts.create_api_key(session, _user(session, user), name)
-        except accounts.AccountError as error:
-            raise ConfigurationError(str(error)) from error
+        key, record = accounts.create_api_key(session, _user(session, user), name)
         session.commit()
         err.print(f"API key {record.id} ({record.name}) for {user}. It is shown only now:")
     print(key)
@@ -142,7 +133,7 @@ def revoke_key(key_id: int = typer.Argument(..., help="The key's id (see `enclav
     with _sessions() as session:
         record = session.get(ApiKey, key_id)
         if record is None:
-            raise ConfigurationError(f"no API key {key_id}; see `enclave apikeys list`")
+            raise NotFoundError(f"no API key {key_id}; see `enclave apikeys list`")
         accounts.revoke_api_key(session, record)
         session.commit()
     out.print(f"API key {key_id} revoked.")

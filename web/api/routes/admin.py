@@ -1,0 +1,79 @@
+"""The admin overview, as JSON for the overview page and for monitoring scripts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from enclave.runtime import Runtime
+from enclave.sources import service
+
+from ..deps import AdminUser, RuntimeDep
+from ..schemas import (
+    RECENT_FAILURES,
+    ConnectorCounts,
+    ModelState,
+    Overview,
+    QueueState,
+    RecentFailure,
+    SourceSize,
+)
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+BUILT_IN_SOURCES = {"files": "Files (enclave ingest)", "upload": "Uploads"}
+
+
+@router.get("/overview", response_model=Overview)
+async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
+    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
+    return await run_in_threadpool(overview, runtime, request.app.state)
+
+
+def overview(runtime: Runtime, state) -> Overview:
+    """``state`` is the app's state: the answering queue and the model's loading status live there."""
+    sizes = runtime.documents.sizes()
+    with runtime.sessions() as session:
+        records = service.records(session)
+    names = {r.source_id: r.name for r in records}
+    try:
+        chunks, store_error = runtime.store.count(), None
+    except Exception as error:  # the overview still shows the rest, and names the problem
+        chunks, store_error = None, str(error)
+    queue = state.answering.queue
+    return Overview(
+        documents=sum(size.documents for size in sizes),
+        chunks=chunks,
+        vector_store_error=store_error,
+        sources=[
+            SourceSize(source=s.source, name=source_name(s.source, names), source_type=s.source_type,
+                       documents=s.documents, chunks=s.chunks)
+            for s in sizes
+        ],  # fmt: skip
+        model=ModelState(
+            name=runtime.model_name,
+            backend=runtime.settings.llm_backend,
+            status="loaded" if runtime.llm_loaded else state.loading["model"],
+        ),
+        queue=QueueState(depth=queue.depth, busy=queue.busy, max_waiting=queue.max_waiting),
+        connectors=ConnectorCounts(
+            total=len(records), paused=sum(r.paused for r in records), failing=sum(bool(r.last_error) for r in records)
+        ),
+        failures_total=runtime.documents.failure_count(),
+        recent_failures=[
+            RecentFailure(
+                source=f.source,
+                source_name=source_name(f.source, names),
+                external_id=f.external_id,
+                title=f.title,
+                reason=f.reason,
+                attempts=f.attempts,
+                last_failed_at=f.last_failed_at,
+            )
+            for f in runtime.documents.failures(limit=RECENT_FAILURES)
+        ],
+    )
+
+
+def source_name(source: str, connectors: dict[str, str]) -> str:
+    """A source as people know it: the connector's name, or what a built-in source is."""
+    return connectors.get(source) or BUILT_IN_SOURCES.get(source, source)
