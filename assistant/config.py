@@ -164,6 +164,33 @@ class Settings(BaseSettings):
     login_attempts: int = Field(
         5, ge=1, description="Failed logins allowed per account and address in 15 minutes before logins are refused."
     )
+    public_url: str | None = Field(
+        None,
+        description="The address people open Enclave at, e.g. https://enclave.example.com; sign-in redirects "
+        "(PUBLIC_URL/auth/oidc/callback) are built from it. Default: the address of each request.",
+    )
+
+    # Identity: who may sign in, and how
+    local_login: bool = Field(
+        True,
+        description="Whether people may sign in with a password kept by Enclave; false leaves it to the first "
+        "admin (break-glass) while OpenID Connect or LDAP signs in everyone else.",
+    )
+
+    # Identity: OpenID Connect
+
+    # Identity: LDAP / Active Directory
+
+    # Permissions that follow the directory
+    group_sync_minutes: int = Field(
+        15, ge=1, description="Minutes between reads of everyone's groups from the directory (also read at sign-in)."
+    )
+    acl_max_staleness_minutes: int = Field(
+        60,
+        ge=1,
+        description="When a person's groups were last read from the directory longer ago than this, documents "
+        "restricted to groups or people are hidden from them until the directory answers again.",
+    )
 
     @classmethod
     def settings_customise_sources(

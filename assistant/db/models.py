@@ -65,15 +65,25 @@ class IngestFailure(Base):
 
 
 class User(Base):
+    """A person. ``auth_method`` says who vouches for them: Enclave's own password ("local"), an OpenID
+    provider ("oidc", ``subject`` its stable id) or an LDAP directory ("ldap", ``subject`` the entry's DN).
+    For directory people, ``groups`` is what the directory said at ``groups_synced_at``."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # "admin" or "employee"
     groups: Mapped[list] = mapped_column(default=list)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    auth_method: Mapped[str] = mapped_column(String(16), default="local")
+    subject: Mapped[str | None] = mapped_column(String(512), index=True)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    groups_synced_at: Mapped[datetime | None]
+    groups_sync_error: Mapped[str | None] = mapped_column(Text)
 
     @property
     def is_admin(self) -> bool:
@@ -90,7 +100,9 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(255))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list] = mapped_column(default=lambda: ["search", "ask", "admin"])
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
@@ -109,6 +121,22 @@ class BrowserSession(Base):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """One thing someone did, or tried to: append-only (nothing updates or deletes these rows)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(320), index=True)  # an e-mail, or None for Enclave itself
+    via: Mapped[str] = mapped_column(String(32))  # password, oidc, ldap, api_key:<id>, session, cli, system
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)  # e.g. sign_in, key.created, document.deleted
+    target: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, denied, failed
+    details: Mapped[dict] = mapped_column(default=dict)
 
 
 class LoginFailure(Base):
