@@ -74,11 +74,13 @@ class Access:
 
 @dataclass(frozen=True)
 class Viewer:
-    """The person (or API key) a query runs for."""
+    """The person (or API key) a query runs for. ``restricted_hidden`` says why this viewer is shown only
+    public documents for now (their directory groups are too old to trust), or is None."""
 
     email: str = ""
     groups: frozenset[str] = field(default_factory=frozenset)
     sees_everything: bool = False
+    restricted_hidden: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "email", self.email.strip().lower())
@@ -88,6 +90,11 @@ class Viewer:
         """The principals whose documents this viewer may see (meaningless when ``sees_everything``)."""
         own = [f"user:{self.email}"] if self.email else []
         return [EVERYONE, *own, *(f"group:{g}" for g in sorted(self.groups))]
+
+    @classmethod
+    def public_only(cls, reason: str) -> Viewer:
+        """Someone whose permissions cannot be trusted right now: fail closed, show only public documents."""
+        return cls(restricted_hidden=reason)
 
     @classmethod
     def operator(cls) -> Viewer:

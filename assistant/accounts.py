@@ -24,10 +24,15 @@ from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User, as_u
 from assistant.errors import InvalidRequest
 
 ROLES = ("admin", "employee")
+# Sign-in methods whose people (and groups) a directory vouches for; "local" people have Enclave's password.
+DIRECTORY_METHODS = ("oidc", "ldap")
 MIN_PASSWORD_LENGTH = 10
 KEY_PREFIX = "enc_"
 THROTTLE_WINDOW = timedelta(minutes=15)
 INITIAL_PASSWORD_FILE = "initial-admin-password"
+
+# Stored for people who never had an Enclave password: no argon2 hash, so no password ever matches it.
+UNUSABLE_PASSWORD = "!"
 
 _hasher = PasswordHasher()
 
@@ -64,8 +69,26 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def viewer_for(user: User) -> Viewer:
+def viewer_for(user: User, max_staleness: timedelta | None = None) -> Viewer:
+    """What ``user`` may see. A directory person whose groups were last read longer than ``max_staleness`` ago
+    sees only public documents (fail closed) until the next successful group sync; admins still see all."""
+    if not user.is_admin and max_staleness is not None:
+        stale = groups_staleness(user, max_staleness)
+        if stale:
+            return Viewer.public_only(stale)
     return Viewer(email=user.email, groups=frozenset(user.groups or ()), sees_everything=user.is_admin)
+
+
+def groups_staleness(user: User, max_staleness: timedelta) -> str | None:
+    """Why ``user``'s groups are too old to trust (with the last sync error, if any), or None."""
+    if user.auth_method not in DIRECTORY_METHODS:
+        return None
+    synced = user.groups_synced_at and as_utc(user.groups_synced_at)
+    if synced and now() - synced <= max_staleness:
+        return None
+    when = f"last read {synced:%Y-%m-%d %H:%M} UTC" if synced else "never read"
+    because = f": {user.groups_sync_error}" if user.groups_sync_error else ""
+    return f"groups from the directory {when}{because}"
 
 
 # Users
@@ -136,6 +159,56 @@ def ensure_first_admin(session: Session, email: str, data_dir: Path) -> Path | N
     os.chmod(path, 0o600)
     session.commit()
     return path
+
+
+# People the company directory vouches for (OpenID Connect, LDAP)
+
+
+def sign_in_directory_person(
+    session: Session,
+    *,
+    method: str,
+    subject: str,
+    email: str,
+    name: str | None = None,
+    groups=(),
+    admin: bool | None = None,
+) -> User:
+    """The account of someone the directory has just vouched for, created on first sign-in (just in time).
+
+    Found by the directory's stable ``subject`` first, then by e-mail (an account an admin made earlier is
+    taken over, its password kept). Name and groups are brought up to date; the role follows ``admin`` when
+    the directory decides roles (None leaves it, new people are employees). A disabled account is refused.
+    """
+    if method not in DIRECTORY_METHODS:
+        raise ValueError(f"unknown directory sign-in method {method!r}")
+    user = session.scalar(select(User).where(User.auth_method == method, User.subject == subject))
+    user = user or find_user(session, email)
+    if user is None:
+        user = User(email=normalise_email(email), password_hash=UNUSABLE_PASSWORD, role="employee", groups=[])
+        session.add(user)
+    if user.disabled:
+        raise AccountError(f"the account {user.email} is disabled; ask an admin")
+    user.auth_method, user.subject = method, subject
+    user.name = name or user.name
+    if admin is not None:
+        user.role = "admin" if admin else "employee"
+    record_directory_groups(user, groups)
+    session.flush()
+    return user
+
+
+def record_directory_groups(user: User, groups) -> list[str]:
+    """Store the groups the directory just gave for ``user``; returns the ones gained and lost, e.g. ``+hr``."""
+    new, old = normalise_groups(groups), set(user.groups or ())
+    changes = [f"+{g}" for g in new if g not in old] + [f"-{g}" for g in sorted(old - set(new))]
+    user.groups, user.groups_synced_at, user.groups_sync_error = new, now(), None
+    return changes
+
+
+def record_group_sync_failure(user: User, reason: str) -> None:
+    """Keep the directory's last answer, and why it could not be read now (fail closed after the grace period)."""
+    user.groups_sync_error = reason[:2000]
 
 
 # Login throttling

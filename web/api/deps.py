@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -85,6 +86,9 @@ async def current_user(request: Request, db: DbSession) -> User:
     user = _user_from_api_key(request, db) or await _user_from_cookie(request, db)
     if user is None:
         raise unauthorized()
+    if user.disabled:
+        # Checked on every request, so a disabled person's open sessions and API keys stop at once.
+        raise unauthorized("this account is disabled; ask an admin")
     if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "change your initial password first (POST /api/v1/auth/password)")
     request.state.user = user
@@ -103,8 +107,8 @@ def admin_only(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(admin_only)]
 
 
-def viewer(user: CurrentUser) -> Viewer:
-    return accounts.viewer_for(user)
+def viewer(user: CurrentUser, runtime: RuntimeDep) -> Viewer:
+    return accounts.viewer_for(user, timedelta(minutes=runtime.settings.acl_max_staleness_minutes))
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
