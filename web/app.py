@@ -33,7 +33,7 @@ from enclave.sources.scheduler import Scheduler
 
 from .answering import Answering
 from .api.deps import CurrentUser
-from .api.routes import admin, ask, auth, connectors, conversations, documents, health, openai, users
+from .api.routes import access, admin, ask, auth, connectors, conversations, documents, health, openai, users
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
@@ -41,6 +41,9 @@ from .ui import StaticAssets
 from .ui import router as ui_router
 
 log = logging.getLogger("enclave.web")
+
+# The API, one router per resource (the pages' router and the static files come after them).
+API_ROUTERS = [m.router for m in (auth, ask, conversations, documents, users, connectors, admin, access, openai, health)]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -81,8 +84,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 
-    for module in (auth, ask, conversations, documents, users, connectors, admin, openai, health):
-        app.include_router(module.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     app.include_router(ui_router)
     app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)

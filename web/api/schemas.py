@@ -195,6 +195,20 @@ class DocumentPage(BaseModel):
     page_size: int
 
 
+class Reader(BaseModel):
+    principal: str = Field(description="An entry of the document's ACL: everyone, user:<email>, group:<name> or role:admin.")
+    people: list[str] = Field(description="The Enclave accounts that read the document through it now.")
+
+
+class AccessExplanation(BaseModel):
+    user: str
+    document_id: str
+    title: str
+    allowed: bool
+    because: list[str] = Field(description="Why the person may read it, or why not.")
+    readers: list[Reader] = Field(description="Everyone who may read the document, and through what.")
+
+
 class UploadResult(BaseModel):
     filename: str
     status: Literal["added", "updated", "unchanged", "failed"]

@@ -12,12 +12,14 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from assistant.access import Viewer
 from assistant.db.models import Conversation, Message, User, utcnow
 from assistant.errors import NotFoundError
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
 from enclave.runtime import Runtime
 
+from ...answering import Answering
 from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
 
@@ -81,7 +83,11 @@ async def search(
 ):
     """The chunks that best match ``q`` among the documents the caller may see."""
     # In a worker thread: the first search may wait for the embedding model to finish loading.
-    hits = await run_in_threadpool(lambda: answering.assistant().search(q, viewer, k))
+    return await run_in_threadpool(search_hits, answering, q, viewer, k)
+
+
+def search_hits(answering: Answering, q: str, viewer: Viewer, k: int) -> list[SearchHit]:
+    hits = answering.assistant().search(q, viewer, k)
     return [
         SearchHit(
             document_id=h.origin.document_id,
