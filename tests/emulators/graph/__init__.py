@@ -25,16 +25,7 @@ from fastapi import FastAPI, Request
 from tests.emulators.graph.faults import answer_faults
 from tests.emulators.graph.files import graph_routes
 from tests.emulators.graph.identity import sign_in_routes
-from tests.emulators.graph.tenant import (
-    Drive,
-    Item,
-    Site,
-    Tenant,
-    group_grant,
-    sharing_link,
-    site_group_grant,
-    user_grant,
-)
+from tests.emulators.graph.tenant import Drive, Item, Site, Tenant, group_grant, sharing_link, site_group_grant, user_grant
 
 __all__ = ["GraphEmulator", "Recorded", "Tenant", "Site", "Drive", "Item", "user_grant", "group_grant", "site_group_grant", "sharing_link"]
 
