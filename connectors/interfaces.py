@@ -67,12 +67,21 @@ class ConnectorConfig(BaseModel):
     """Settings every connector accepts. Subclasses add their own; secrets are SecretStr."""
 
     model_config = ConfigDict(extra="forbid")
+    # Domains the source's own service sends Enclave to beyond the URLs configured (the address a sign-in
+    # answers with, download redirects): the egress guard lets this source's connections reach them.
+    egress_domains: ClassVar[tuple[str, ...]] = ()
 
     ca_bundle: Path | None = Field(
         None,
         description="PEM file of extra certificate authorities to trust (a TLS-inspecting proxy, a private CA).",
         json_schema_extra=ADVANCED,
     )
+
+
+    def egress_destinations(self) -> list[str]:
+        """Where this source may connect: every URL in the settings, and its service's domains."""
+        values = [v for v in self.model_dump().values() for v in (v if isinstance(v, list) else [v])]
+        return [v for v in values if isinstance(v, str) and "://" in v] + list(self.egress_domains)
 
 
 class Connector(ABC):

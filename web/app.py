@@ -33,7 +33,18 @@ from enclave.sources.scheduler import Scheduler
 
 from .answering import Answering
 from .api.deps import CurrentUser
-from .api.routes import access, admin, ask, auth, connectors, conversations, documents, health, openai, users
+from .api.routes import (
+    access,
+    admin,
+    ask,
+    auth,
+    connectors,
+    conversations,
+    documents,
+    health,
+    openai,
+    users,
+)
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue

@@ -25,3 +25,6 @@ class Metrics:
         self.queue_depth = Gauge("enclave_queue_depth", "Questions waiting for the model", registry=self.registry)
         self.documents = Gauge("enclave_documents", "Documents indexed", registry=self.registry)
         self.chunks = Gauge("enclave_chunks", "Chunks in the vector store", registry=self.registry)
+        self.egress_refused = Gauge(
+            "enclave_egress_refused", "Connections the egress guard refused since the process started", registry=self.registry
+        )

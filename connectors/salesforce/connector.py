@@ -15,11 +15,24 @@ import re
 from collections.abc import Iterator
 
 from assistant.access import Access
-from connectors.interfaces import Connector, ConnectorError, Deleted, IdListing, Refetchable, SyncEvent
+from connectors.interfaces import (
+    Connector,
+    ConnectorError,
+    Deleted,
+    IdListing,
+    Refetchable,
+    SyncEvent,
+)
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.config import SalesforceConfig
 from connectors.salesforce.feeds import child_events, object_events, refetch_events
-from connectors.salesforce.objects import KINDS, KnowledgeArticles, RecordKind, Site, lightning_url
+from connectors.salesforce.objects import (
+    KINDS,
+    KnowledgeArticles,
+    RecordKind,
+    Site,
+    lightning_url,
+)
 from connectors.salesforce.soql import select
 from ingest.documents import ItemFailure
 

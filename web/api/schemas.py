@@ -431,6 +431,12 @@ class RecentFailure(BaseModel):
     last_failed_at: datetime
 
 
+class EgressState(BaseModel):
+    guarded: bool = Field(description="Whether the egress guard watches this process's connections.")
+    refused: int = Field(description="Connections refused since the process started.")
+    recent: list[str] = Field(description="The latest refusals: destination, and the code that tried.")
+
+
 class Overview(BaseModel):
     documents: int
     chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
@@ -441,3 +447,4 @@ class Overview(BaseModel):
     connectors: ConnectorCounts
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
+    egress: EgressState

@@ -8,6 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from assistant import egress
+
 from ..deps import AdminUser, RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -45,6 +47,7 @@ async def metrics(request: Request, runtime: RuntimeDep, _: AdminUser):
     documents, chunks = await run_in_threadpool(_index_size, runtime)
     collected.documents.set(documents)
     collected.chunks.set(chunks)
+    collected.egress_refused.set(egress.GUARD.refused_total)
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
 
 
