@@ -227,7 +227,8 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, succeeded, failed, deferred
+    # running, succeeded, warning (done, but parts were skipped or the counts need a look), failed, deferred
+    status: Mapped[str] = mapped_column(String(16), default="running")
     full: Mapped[bool] = mapped_column(default=False)
     phase: Mapped[str] = mapped_column(String(64), default="starting")
     seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -235,6 +236,9 @@ class SyncRun(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # parts of the source the account may not read
+    warnings: Mapped[list] = mapped_column(default=list)
+    held: Mapped[int | None]  # documents the index holds for the source once the run ended
     error: Mapped[str | None] = mapped_column(Text)
     log: Mapped[list] = mapped_column(default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

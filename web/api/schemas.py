@@ -350,6 +350,7 @@ class SyncProgress(BaseModel):
     unchanged: int
     failed: int
     deleted: int
+    skipped: int = Field(0, description="Parts of the source (objects, sites, libraries) the account may not read.")
 
 
 class ConnectorProgress(SyncProgress):
@@ -366,8 +367,9 @@ class ConnectorOut(BaseModel):
     config: dict = Field(description="Settings, with secrets shown as ********.")
     schedule_minutes: int
     paused: bool
-    state: Literal["idle", "syncing", "error", "paused"]
+    state: Literal["idle", "syncing", "warning", "error", "paused"]
     progress: ConnectorProgress | None = Field(description="Counts of the latest (or current) sync.")
+    warnings: list[str] = Field(description="What the latest sync warns about: parts skipped, counts that do not add up.")
     last_sync_at: UtcDatetime | None
     next_sync_at: UtcDatetime | None
     last_error: str | None
@@ -382,9 +384,11 @@ class SyncRequest(BaseModel):
 
 class SyncRunOut(SyncProgress):
     id: int
-    status: Literal["running", "succeeded", "failed", "deferred"]
+    status: Literal["running", "succeeded", "warning", "failed", "deferred"]
     full: bool
     error: str | None
+    warnings: list[str]
+    held: int | None = Field(description="Documents the index held for the source once the run ended.")
     log: list[str]
     started_at: UtcDatetime
     finished_at: UtcDatetime | None
