@@ -78,6 +78,7 @@ def settings_reference() -> str:
 
 def endpoints_reference() -> str:
     """Every API endpoint with who may call it (read off its dependencies) and its docstring's first sentence."""
+    from web.api.deps import audience
     from web.app import API_ROUTERS
 
     rows = ["| Endpoint | Who | What |", "|---|---|---|"]
@@ -85,18 +86,8 @@ def endpoints_reference() -> str:
         if route.include_in_schema:
             methods = "/".join(sorted(route.methods))
             summary = " ".join((route.endpoint.__doc__ or "").split()).split(". ")[0].rstrip(".")
-            rows.append(f"| `{methods} {route.path}` | {_who(route.dependant)} | {summary} |")
+            rows.append(f"| `{methods} {route.path}` | {audience(route)} | {summary} |")
     return "\n".join(rows) + "\n"
-
-
-def _who(dependant) -> str:
-    """admins, users (anyone signed in or with a key) or anyone, from the route's dependency tree."""
-    calls, pending = set(), [dependant]
-    while pending:
-        current = pending.pop()
-        calls.add(getattr(current.call, "__name__", ""))
-        pending += current.dependencies
-    return "admins" if "admin_only" in calls else "users" if "current_user" in calls else "anyone"
 
 
 SECTIONS = {"cli": cli_reference, "settings": settings_reference, "endpoints": endpoints_reference}
