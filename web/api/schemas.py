@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from assistant.db.models import as_utc
 
 # SQLite hands back times without their zone; they are UTC, and the API says so.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+# A database row's id in a path: bounded like the column, so a huge number is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Problem(BaseModel):
@@ -432,7 +435,7 @@ class RecentFailure(BaseModel):
     title: str
     reason: str
     attempts: int
-    last_failed_at: datetime
+    last_failed_at: UtcDatetime
 
 
 class EgressState(BaseModel):

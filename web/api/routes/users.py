@@ -17,6 +17,7 @@ from ..schemas import (
     CreatedApiKey,
     CreatedUser,
     Problem,
+    RowId,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -42,7 +43,7 @@ def create_user(body: UserCreate, _: AdminUser, db: DbSession):
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=ERRORS)
-def update_user(user_id: int, body: UserUpdate, admin: AdminUser, db: DbSession):
+def update_user(user_id: RowId, body: UserUpdate, admin: AdminUser, db: DbSession):
     """Admins: change a user's role or groups, or reset their password (to be changed at next login)."""
     user = _user(db, user_id)
     if body.role and body.role != user.role and user.id == admin.id:
@@ -58,7 +59,7 @@ def update_user(user_id: int, body: UserUpdate, admin: AdminUser, db: DbSession)
 
 
 @router.delete("/users/{user_id}", status_code=204, responses=ERRORS)
-def delete_user(user_id: int, admin: AdminUser, db: DbSession):
+def delete_user(user_id: RowId, admin: AdminUser, db: DbSession):
     """Admins: delete a user with their conversations and API keys."""
     user = _user(db, user_id)
     if user.id == admin.id:
@@ -93,7 +94,7 @@ def create_api_key(body: ApiKeyCreate, user: CurrentUser, db: DbSession):
 
 
 @router.delete("/apikeys/{key_id}", status_code=204, responses=ERRORS)
-def revoke_api_key(key_id: int, user: CurrentUser, db: DbSession):
+def revoke_api_key(key_id: RowId, user: CurrentUser, db: DbSession):
     """Revoke an API key: it stops working at once."""
     record = db.get(ApiKey, key_id)
     if record is None or (record.user_id != user.id and not user.is_admin):
