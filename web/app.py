@@ -19,6 +19,7 @@ from assistant import accounts
 from assistant.errors import (
     ConfigurationError,
     Conflict,
+    DirectoryUnavailable,
     EnclaveError,
     Forbidden,
     InvalidRequest,
@@ -120,6 +121,7 @@ STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
     NotFoundError: 404,
     Conflict: 409,
     Overloaded: 503,
+    DirectoryUnavailable: 503,
     SourceFailure: 502,
     ConfigurationError: 500,
 }
