@@ -208,7 +208,7 @@ class Settings(BaseSettings):
         None, description="Where groups are searched (default: ldap_user_base). Groups are known by their cn."
     )
     ldap_admin_groups: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+        [],
         description="Directory groups (cn, comma-separated in the environment) whose members are Enclave admins; "
         "when set, the role follows the directory at each sign-in and group sync.",
     )

@@ -100,6 +100,14 @@ class Slapd:
             self._process.terminate()
             self._process.wait(timeout=10)
 
+    def settings(self, **overrides) -> dict:
+        """Enclave's LDAP settings for this directory: StartTLS on ldap://, trusting the test CA."""
+        return {
+            "ldap_url": self.url, "ldap_start_tls": True, "ldap_ca_file": self.ca.ca_pem, "ldap_kind": "openldap",
+            "ldap_bind_dn": SERVICE_DN, "ldap_bind_password": SERVICE_PASSWORD, "ldap_user_base": PEOPLE,
+            "ldap_group_base": GROUPS, "ldap_admin_groups": ["it-admins"],
+        } | overrides  # fmt: skip
+
     def root(self) -> ldap3.Connection:
         """A connection bound as the directory's root, to change it the way an administrator would."""
         return ldap3.Connection(ldap3.Server(self.url), ROOT_DN, ROOT_PASSWORD, auto_bind=True, raise_exceptions=True)

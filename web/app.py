@@ -29,6 +29,7 @@ from assistant.errors import (
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
+from enclave.identity.scheduler import GroupSyncScheduler
 from enclave.runtime import Runtime
 from enclave.sources.scheduler import Scheduler
 
@@ -58,7 +59,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
+        group_sync = GroupSyncScheduler(runtime)
+        group_sync.start()
         yield
+        group_sync.stop()
         scheduler.stop()
 
     app = FastAPI(

@@ -417,6 +417,21 @@ class RecentFailure(BaseModel):
     last_failed_at: datetime
 
 
+class HiddenFor(BaseModel):
+    email: str
+    reason: str = Field(description="When their groups were last read, and why they could not be read since.")
+
+
+class DirectoryState(BaseModel):
+    directories: list[str] = Field(description="Where groups are read from: ldap, oidc (Microsoft Graph); empty: none.")
+    people: int = Field(description="Enabled people who sign in through a directory.")
+    last_synced_at: datetime | None = Field(description="The latest successful read of someone's groups.")
+    failing: int = Field(description="People whose groups could not be read at the last try.")
+    last_error: str | None
+    public_only: int = Field(description="People shown only public documents now: their groups are too old to trust.")
+    public_only_people: list[HiddenFor] = Field(description=f"The first {RECENT_FAILURES} of them, with why.")
+
+
 class Overview(BaseModel):
     documents: int
     chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
@@ -427,3 +442,4 @@ class Overview(BaseModel):
     connectors: ConnectorCounts
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
+    directory: DirectoryState = Field(description="Group sync: how fresh everyone's groups are.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from enclave.identity.groups import directory_health
 from enclave.runtime import Runtime
 from enclave.sources import service
 
@@ -12,6 +13,8 @@ from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
     ConnectorCounts,
+    DirectoryState,
+    HiddenFor,
     ModelState,
     Overview,
     QueueState,
@@ -25,7 +28,8 @@ BUILT_IN_SOURCES = {"files": "Files (enclave ingest)", "upload": "Uploads"}
 
 @router.get("/overview", response_model=Overview)
 async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
-    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
+    """Admins: documents and chunks per source, the model, the queue, connectors, the latest ingest failures, and
+    group sync (who sees only public documents because the directory has not answered, and why)."""
     return await run_in_threadpool(overview, runtime, request.app.state)
 
 
@@ -34,6 +38,7 @@ def overview(runtime: Runtime, state) -> Overview:
     sizes = runtime.documents.sizes()
     with runtime.sessions() as session:
         records = service.records(session)
+        health = directory_health(session, runtime.settings)
     names = {r.source_id: r.name for r in records}
     try:
         chunks, store_error = runtime.store.count(), None
@@ -71,6 +76,15 @@ def overview(runtime: Runtime, state) -> Overview:
             )
             for f in runtime.documents.failures(limit=RECENT_FAILURES)
         ],
+        directory=DirectoryState(
+            directories=health.methods,
+            people=health.people,
+            last_synced_at=health.last_synced_at,
+            failing=health.failing,
+            last_error=health.last_error,
+            public_only=len(health.public_only),
+            public_only_people=[HiddenFor(email=e, reason=r) for e, r in health.public_only[:RECENT_FAILURES]],
+        ),
     )
 
 
