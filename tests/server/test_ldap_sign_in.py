@@ -21,10 +21,8 @@ from assistant.db.models import AuditEvent, User
 from assistant.errors import DirectoryUnavailable
 from enclave.identity.groups import GroupSync
 from enclave.identity.ldap import LdapDirectory
-from ingest.documents import SourceDocument
-from ingest.index import Source
 from tests.conftest import _isolated_settings
-from tests.server.conftest import PASSWORD, make_person, start_server
+from tests.server.conftest import PASSWORD, browser_login, index_corpus, make_person, start_server
 from tests.slapd import Person, dead_ldap_url
 
 ANA = Person("ana", "Ana Lopez", "ana-directory-password")  # in hr-leads, which is in hr
@@ -34,8 +32,11 @@ DORA = Person("dora", "Dora Locked", "dora-directory-password")  # locked in the
 EVE = Person("eve", "Eve Leaving", "eve-directory-password")  # in hr; deleted, then locked, by the tests
 FAY = Person("fay", "Fay Stale", "fay-directory-password")  # in hr; her groups go stale
 
-HR_FACT = "Relocation at the Tromso office: HR pays a relocation bonus of 4200 euros."
-PUBLIC_FACT = "Parking at the Tromso office: employees park in garage level P3."
+HR_CORPUS = {
+    "relocation.md": ("Relocation at the Tromso office: HR pays a relocation bonus of 4200 euros.",
+                      Access.restricted(groups=["hr"])),
+    "parking.md": ("Parking at the Tromso office: employees park in garage level P3.", Access.everyone()),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +53,7 @@ def company(tmp_path_factory, embedder, llm, slapd):
         tmp_path_factory.mktemp("ldap-server"), embedder, llm, **slapd.settings(), group_sync_minutes=1440,
         login_attempts=3,
     )  # fmt: skip
-    documents = {}
-    for name, text, access in (("relocation.md", HR_FACT, Access.restricted(groups=["hr"])),
-                               ("parking.md", PUBLIC_FACT, Access.everyone())):  # fmt: skip
-        item = SourceDocument(external_id=name, title=name, uri=f"file:///{name}", content=text.encode(),
-                              filename=name, access=access)  # fmt: skip
-        documents[name] = runtime.sink.index(Source("files", "local"), item).document_id
+    documents = index_corpus(runtime, HR_CORPUS)
     boss = make_person(runtime, server.url, "boss@example.com", "admin")
     yield server, runtime, documents, boss
     server.stop()
@@ -65,14 +61,6 @@ def company(tmp_path_factory, embedder, llm, slapd):
 
 def sign_in(server, login: str, password: str) -> httpx.Response:
     return httpx.post(f"{server.url}/api/v1/auth/login", json={"email": login, "password": password}, timeout=60)
-
-
-def browser(server, login: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=120)
-    response = client.post("/api/v1/auth/login", json={"email": login, "password": password})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
 
 
 def found_titles(client: httpx.Client, query: str) -> set[str]:
@@ -149,7 +137,7 @@ def test_the_directory_is_reached_over_tls_trusting_only_the_given_ca(slapd, tra
 
 def test_a_group_removed_in_the_directory_is_gone_after_one_sync_pass(company, slapd, cli):
     server, runtime, _, _ = company
-    ben = browser(server, "ben@example.com", BEN.password)  # "ben" itself is throttled by the test above
+    ben = browser_login(server.url, "ben@example.com", BEN.password)  # "ben" itself is throttled by the test above
     assert "relocation.md" in found_titles(ben, "relocation bonus")
 
     slapd.remove_member("hr", BEN.dn)
@@ -163,7 +151,7 @@ def test_a_group_removed_in_the_directory_is_gone_after_one_sync_pass(company, s
 
 def test_people_deleted_or_locked_in_the_directory_are_disabled_by_the_next_pass(company, slapd):
     server, runtime, _, _ = company
-    eve = browser(server, "eve", EVE.password)
+    eve = browser_login(server.url, "eve", EVE.password)
     assert eve.get("/api/v1/auth/me").status_code == 200
     slapd.lock(EVE)
     report = GroupSync(runtime.settings, runtime.sessions).run()
@@ -174,7 +162,7 @@ def test_people_deleted_or_locked_in_the_directory_are_disabled_by_the_next_pass
 
 def test_stale_groups_show_only_public_documents_and_the_overview_says_why(company, monkeypatch):
     server, runtime, _, boss = company
-    fay = browser(server, "fay", FAY.password)
+    fay = browser_login(server.url, "fay", FAY.password)
     assert "relocation.md" in found_titles(fay, "relocation bonus")
 
     monkeypatch.setattr(runtime.settings, "ldap_url", dead_ldap_url())
@@ -188,7 +176,7 @@ def test_stale_groups_show_only_public_documents_and_the_overview_says_why(compa
     hidden = {h["email"]: h["reason"] for h in overview["public_only_people"]}
     assert overview["public_only"] >= 1 and "cannot be reached" in hidden["fay@example.com"]
     assert overview["failing"] >= 1 and "cannot be reached" in overview["last_error"]
-    page = browser(server, boss.email, PASSWORD).get("/admin")
+    page = browser_login(server.url, boss.email, PASSWORD).get("/admin")
     assert "see only public documents" in page.text and "fay@example.com" in page.text
     assert "Connection refused" in page.text
 
