@@ -9,6 +9,8 @@ whose account is locked (``pwdAccountLockedTime``). Tests change the directory w
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -23,6 +25,8 @@ SUFFIX = "dc=example,dc=com"
 ROOT_DN, ROOT_PASSWORD = f"cn=root,{SUFFIX}", "root-secret"
 SERVICE_DN, SERVICE_PASSWORD = f"cn=enclave,ou=services,{SUFFIX}", "service-secret"
 PEOPLE, GROUPS = f"ou=people,{SUFFIX}", f"ou=groups,{SUFFIX}"
+# Debian installs slapd in /usr/sbin, which is not on every user's PATH.
+SLAPD = shutil.which("slapd", path=f"/usr/sbin:/usr/bin:{os.environ.get('PATH', '')}")
 # pwdAccountLockedTime's value for "locked until an administrator unlocks it".
 LOCKED_FOR_GOOD = "000001010000Z"
 
@@ -91,7 +95,7 @@ class Slapd:
         listen = f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.ldaps_port}/"
         log = (self.folder / "slapd.log").open("w")
         # -d 0: stay in the foreground (the test owns the process), logging nothing but errors.
-        self._process = subprocess.Popen(["slapd", "-f", str(config), "-h", listen, "-d", "0"], stdout=log, stderr=log)
+        self._process = subprocess.Popen([SLAPD, "-f", str(config), "-h", listen, "-d", "0"], stdout=log, stderr=log)
         self._wait_until_listening()
         return self
 

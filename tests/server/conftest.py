@@ -19,8 +19,7 @@ from enclave.runtime import Runtime
 from ingest.documents import SourceDocument
 from ingest.index import Source
 from tests.conftest import _isolated_settings as isolated_settings
-from tests.emulators.server import BackgroundServer, make_ca
-from tests.slapd import Slapd
+from tests.emulators.server import BackgroundServer
 from web.app import create_app
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -110,14 +109,4 @@ def enclave_server(tmp_path_factory, embedder, llm):
     employee = make_person(runtime, server.url, "ana@example.com", "employee", ["sales"])
     outsider = make_person(runtime, server.url, "olaf@example.com", "employee")
     yield EnclaveServer(server.url, runtime, admin, employee, outsider, documents)
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory):
-    """A real OpenLDAP server with the company of ``tests/slapd.py``; test modules add their own people."""
-    folder = tmp_path_factory.mktemp("slapd")
-    server = Slapd(folder / "slapd", make_ca(folder / "ca")).start()
-    server.load_company()
-    yield server
     server.stop()
