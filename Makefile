@@ -16,9 +16,10 @@ LLAMA_CPP_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 LLAMA_WHEELS := $(HOME)/.cache/enclave/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
-# System packages the tests drive: a real browser for the UI tests, and PostgreSQL's server
-# binaries (the tests start their own throwaway cluster; installing creates none).
-SYSTEM_TEST_PACKAGES := chromium postgresql
+# System packages the tests drive: a real browser for the UI tests, PostgreSQL's server
+# binaries (the tests start their own throwaway cluster; installing creates none), and OpenLDAP's
+# slapd (the tests start their own on loopback ports; installing configures and starts none).
+SYSTEM_TEST_PACKAGES := chromium postgresql slapd ldap-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench install model samples system-test-packages
@@ -73,6 +74,7 @@ system-test-packages:
 	if [ -n "$$missing" ]; then \
 		$(SUDO) mkdir -p /etc/postgresql-common/createcluster.d && \
 		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/enclave-tests.conf >/dev/null && \
+		echo "slapd slapd/no_configuration boolean true" | $(SUDO) debconf-set-selections && \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi

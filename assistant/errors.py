@@ -48,3 +48,7 @@ class Overloaded(EnclaveError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DirectoryUnavailable(EnclaveError):
+    """The company directory (LDAP, Microsoft Graph) cannot be reached or refuses Enclave's own account."""

@@ -19,6 +19,7 @@ from assistant import accounts
 from assistant.errors import (
     ConfigurationError,
     Conflict,
+    DirectoryUnavailable,
     EnclaveError,
     Forbidden,
     InvalidRequest,
@@ -28,6 +29,7 @@ from assistant.errors import (
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
+from enclave.identity.scheduler import GroupSyncScheduler
 from enclave.runtime import Runtime
 from enclave.sources.scheduler import Scheduler
 
@@ -71,7 +73,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
+        group_sync = GroupSyncScheduler(runtime)
+        group_sync.start()
         yield
+        group_sync.stop()
         scheduler.stop()
 
     app = FastAPI(
@@ -134,6 +139,7 @@ STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
     NotFoundError: 404,
     Conflict: 409,
     Overloaded: 503,
+    DirectoryUnavailable: 503,
     SourceFailure: 502,
     ConfigurationError: 500,
 }

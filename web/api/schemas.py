@@ -444,6 +444,21 @@ class EgressState(BaseModel):
     recent: list[str] = Field(description="The latest refusals: destination, and the code that tried.")
 
 
+class HiddenFor(BaseModel):
+    email: str
+    reason: str = Field(description="When their groups were last read, and why they could not be read since.")
+
+
+class DirectoryState(BaseModel):
+    directories: list[str] = Field(description="Where groups are read from: ldap, oidc (Microsoft Graph); empty: none.")
+    people: int = Field(description="Enabled people who sign in through a directory.")
+    last_synced_at: UtcDatetime | None = Field(description="The latest successful read of someone's groups.")
+    failing: int = Field(description="People whose groups could not be read at the last try.")
+    last_error: str | None
+    public_only: int = Field(description="People shown only public documents now: their groups are too old to trust.")
+    public_only_people: list[HiddenFor] = Field(description=f"The first {RECENT_FAILURES} of them, with why.")
+
+
 class Overview(BaseModel):
     documents: int
     chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
@@ -455,3 +470,4 @@ class Overview(BaseModel):
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
     egress: EgressState
+    directory: DirectoryState = Field(description="Group sync: how fresh everyone's groups are.")

@@ -127,12 +127,13 @@ ChangingPassword = Annotated[BrowserSession | Response, Depends(PageGuard(allow_
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, db: DbSession, next: str | None = Query(None)):
+def login_page(request: Request, db: DbSession, runtime: RuntimeDep, next: str | None = Query(None)):
     target = _safe_next(next)
     browser = _browser_session(request, db)
     if browser is not None:
         return _redirect("/password" if browser.user.must_change_password else target)
-    return render(request, "login.html", next=target)
+    # With LDAP, people may sign in with a directory user name, which is no e-mail address.
+    return render(request, "login.html", next=target, directory_login=bool(runtime.settings.ldap_url))
 
 
 @router.get("/password", include_in_schema=False)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from assistant import egress
+from enclave.identity.groups import directory_health
 from enclave.runtime import Runtime
 from enclave.sources import service
 
@@ -13,7 +14,9 @@ from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
     ConnectorCounts,
+    DirectoryState,
     EgressState,
+    HiddenFor,
     ModelState,
     Overview,
     QueueState,
@@ -27,7 +30,8 @@ BUILT_IN_SOURCES = {"files": "Files (enclave ingest)", "upload": "Uploads"}
 
 @router.get("/overview", response_model=Overview)
 async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
-    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
+    """Admins: documents and chunks per source, the model, the queue, connectors, the latest ingest failures, and
+    group sync (who sees only public documents because the directory has not answered, and why)."""
     return await run_in_threadpool(overview, runtime, request.app.state)
 
 
@@ -36,6 +40,7 @@ def overview(runtime: Runtime, state) -> Overview:
     sizes = runtime.documents.sizes()
     with runtime.sessions() as session:
         records = service.records(session)
+        health = directory_health(session, runtime.settings)
     names = {r.source_id: r.name for r in records}
     try:
         chunks, store_error = runtime.store.count(), None
@@ -77,6 +82,15 @@ def overview(runtime: Runtime, state) -> Overview:
             guarded=egress.GUARD.installed,
             refused=egress.GUARD.refused_total,
             recent=[f"{r.destination} from {r.origin}" for r in list(egress.GUARD.refusals)[-5:]],
+        ),
+        directory=DirectoryState(
+            directories=health.methods,
+            people=health.people,
+            last_synced_at=health.last_synced_at,
+            failing=health.failing,
+            last_error=health.last_error,
+            public_only=len(health.public_only),
+            public_only_people=[HiddenFor(email=e, reason=r) for e, r in health.public_only[:RECENT_FAILURES]],
         ),
     )
 

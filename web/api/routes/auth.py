@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from assistant import accounts
 from assistant.db.models import BrowserSession
 from assistant.errors import InvalidRequest
+from enclave.identity.sign_in import sign_in_with_ldap
 
 from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
 from ..schemas import LoginRequest, Me, PasswordChange, Problem
@@ -27,9 +28,17 @@ def _refuse_cross_site(request: Request) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "logins are accepted only from Enclave's own pages")
 
 
-@router.post("/login", response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}})
+@router.post(
+    "/login",
+    response_model=Me,
+    responses={401: {"model": Problem}, 403: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}},
+)
 def login(body: LoginRequest, request: Request, response: Response, db: DbSession, runtime: RuntimeDep):
-    """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled."""
+    """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled.
+
+    With LDAP configured, anyone without an Enclave password signs in with their directory login (e-mail or
+    user name) and password; 503 when the directory cannot be reached, 403 when it says the account is disabled.
+    """
     _refuse_cross_site(request)
     address = client_address(request)
     email = body.email.strip().lower()
@@ -40,7 +49,12 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
             headers={"Retry-After": str(int(accounts.THROTTLE_WINDOW.total_seconds()))},
         )
     user = accounts.find_user(db, email)
-    if not accounts.verify_password(user, body.password):
+    if runtime.settings.ldap_url and (user is None or user.auth_method != "local"):
+        # Not someone with an Enclave password: the directory checks it (and may make the account).
+        user = sign_in_with_ldap(db, runtime.settings, body.email, body.password, address)
+    elif not accounts.verify_password(user, body.password):
+        user = None
+    if user is None:
         accounts.record_login_failure(db, email, address)
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
