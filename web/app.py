@@ -39,6 +39,7 @@ from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
 from .ui import StaticAssets
 from .ui import router as ui_router
+from .ui import sign_on
 
 log = logging.getLogger("enclave.web")
 
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in (auth, ask, conversations, documents, users, connectors, admin, openai, health):
         app.include_router(module.router)
     app.include_router(ui_router)
+    app.include_router(sign_on.router)
     app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)

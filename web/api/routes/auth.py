@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session
 
 from assistant import accounts
-from assistant.db.models import BrowserSession
+from assistant.db.models import BrowserSession, User
 from assistant.errors import InvalidRequest
 
 from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
@@ -27,9 +28,10 @@ def _refuse_cross_site(request: Request) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "logins are accepted only from Enclave's own pages")
 
 
-@router.post("/login", response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}})
+@router.post("/login", response_model=Me, responses={401: {"model": Problem}, 403: {"model": Problem}, 429: {"model": Problem}})
 def login(body: LoginRequest, request: Request, response: Response, db: DbSession, runtime: RuntimeDep):
-    """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled."""
+    """Log in with e-mail and password; sets the session cookie. Failed attempts are throttled. With
+    ``local_login = false`` only Enclave's own admins may (403 for everyone else)."""
     _refuse_cross_site(request)
     address = client_address(request)
     email = body.email.strip().lower()
@@ -40,23 +42,35 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
             headers={"Retry-After": str(int(accounts.THROTTLE_WINDOW.total_seconds()))},
         )
     user = accounts.find_user(db, email)
+    if not accounts.may_use_password(user, runtime.settings.local_login):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"password sign-in is turned off for this account; use \"Sign in with {runtime.settings.oidc_display_name}\"",
+        )
     if not accounts.verify_password(user, body.password):
         accounts.record_login_failure(db, email, address)
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
     accounts.clear_login_failures(db, email, address)
-    token, browser = accounts.open_session(db, user, runtime.settings.session_hours)
+    browser = open_browser_session(request, response, db, user, runtime.settings.session_hours)
     db.commit()
+    return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
+
+
+def open_browser_session(request: Request, response: Response, db: Session, user: User, hours: int) -> BrowserSession:
+    """Sign ``user`` in on this browser: a new session and its cookie (the caller commits). Every way of
+    signing in through the browser ends here, so they all get the same cookie and CSRF token."""
+    token, browser = accounts.open_session(db, user, hours)
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=runtime.settings.session_hours * 3600,
+        max_age=hours * 3600,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
-    return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
+    return browser
 
 
 @router.post("/logout", status_code=204)
