@@ -46,6 +46,7 @@ DENIED = "denied"  # the provider said no (error=access_denied, the person cance
 STALE_FLOW = "stale"  # the state is unknown, mismatched, already used, or too old
 REJECTED = "rejected"  # the provider's answer does not hold up: bad token, wrong audience, expired
 NO_EMAIL = "no_email"  # the ID token names no e-mail address
+GROUPS = "groups"  # the groups could not be read (Entra ID overage: Microsoft Graph refused or failed)
 ACCOUNT = "account"  # the provider vouched for the person, but their Enclave account refuses (disabled)
 
 
@@ -143,7 +144,11 @@ class OidcClient:
     def _exchange(self, flow: Flow, code: str) -> dict:
         try:
             return self._session(flow.redirect_uri).fetch_token(
-                self.metadata()["token_endpoint"], code=code, code_verifier=flow.verifier, timeout=TIMEOUT_S
+                self.metadata()["token_endpoint"],
+                code=code,
+                code_verifier=flow.verifier,
+                timeout=TIMEOUT_S,
+                verify=self.trust,  # on the request itself: REQUESTS_CA_BUNDLE would override the session's
             )
         except OAuthError as error:
             raise SignInFailed(REJECTED, f"the provider refused the code: {error.error}: {error.description}") from error
@@ -152,7 +157,7 @@ class OidcClient:
 
     def _session(self, redirect_uri: str) -> OAuth2Session:
         methods = self.metadata().get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        session = OAuth2Session(
+        return OAuth2Session(
             self.client_id,
             self.client_secret,
             scope=self.scopes,
@@ -161,8 +166,6 @@ class OidcClient:
             # client_secret_basic is the default of the spec; some providers take the secret only in the form.
             token_endpoint_auth_method="client_secret_basic" if "client_secret_basic" in methods else "client_secret_post",
         )
-        session.verify = self.trust
-        return session
 
     # The ID token
 
@@ -213,11 +216,14 @@ class OidcClient:
     def _overage_groups(self, access_token: str | None) -> list[str]:
         """Entra ID's groups of someone in too many for the token: ids and names, from Microsoft Graph."""
         if not access_token:
-            raise SignInFailed(REJECTED, "the groups are too many for the ID token, and no access token came to read them")
+            raise SignInFailed(GROUPS, "the groups are too many for the ID token, and no access token came to read them")
         groups: list[str] = []
         url: str | None = f"{self.graph_url}/v1.0/me/transitiveMemberOf?$select=id,displayName"
         for _ in range(GRAPH_PAGES_MAX):
-            page = self._get_json(url, "Microsoft Graph (the person's groups)", access_token)
+            try:
+                page = self._get_json(url, "Microsoft Graph (the person's groups)", access_token)
+            except SignInFailed as failure:
+                raise SignInFailed(GROUPS, f"{failure} (does the app have GroupMember.Read.All?)") from failure
             for entry in page.get("value", []):
                 if entry.get("@odata.type", "#microsoft.graph.group") == "#microsoft.graph.group":
                     groups += [v for v in (entry.get("id"), entry.get("displayName")) if v]
@@ -225,8 +231,8 @@ class OidcClient:
             if not url:
                 return groups
             if not url.startswith(self.graph_url + "/"):  # the token goes to Graph only
-                raise SignInFailed(UNREACHABLE, f"Microsoft Graph pointed to another host for the next page: {url}")
-        raise SignInFailed(REJECTED, f"more than {GRAPH_PAGES_MAX} pages of groups")
+                raise SignInFailed(GROUPS, f"Microsoft Graph pointed to another host for the next page: {url}")
+        raise SignInFailed(GROUPS, f"more than {GRAPH_PAGES_MAX} pages of groups")
 
     # The provider's documents
 

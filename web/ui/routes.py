@@ -73,6 +73,8 @@ SIGN_IN_FAILURES = {
     "Try again; if it keeps failing, tell your administrator.",
     oidc.NO_EMAIL: "Your company's sign-in did not say your e-mail address. Ask your administrator to release "
     "the email claim to Enclave.",
+    oidc.GROUPS: "Enclave could not read your groups from your company's directory, so you were not signed in. "
+    "Tell your administrator.",
     oidc.ACCOUNT: "Your Enclave account cannot sign in (it may be disabled). Ask an administrator.",
 }
 

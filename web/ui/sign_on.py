@@ -81,7 +81,7 @@ def finish(
         return _failed(request, db, failure.kind, str(failure))
     except accounts.AccountError as refusal:
         return _failed(request, db, ACCOUNT, str(refusal), person.email)
-    record(db, _actor(request, user.email), "sign_in", target=user.email, outcome="ok", groups=user.groups, role=user.role)
+    record(db, _actor(request, user.email), "sign_in", target=user.email, outcome="ok", groups=len(user.groups), role=user.role)
     response = redirect(flow.next)
     response.delete_cookie(FLOW_COOKIE, path=router.prefix)
     open_browser_session(request, response, db, user, runtime.settings.session_hours)
