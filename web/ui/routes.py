@@ -155,7 +155,7 @@ def login_page(
         request,
         "login.html",
         next=target,
-        sign_on=settings.oidc_display_name if runtime.oidc else None,
+        sign_on=settings.oidc_display_name if settings.oidc_issuer else None,  # never blocked by a bad oidc setting
         local_login=settings.local_login,
         sign_in_error=SIGN_IN_FAILURES.get(sign_in or ""),
     )
