@@ -22,13 +22,16 @@ LLAMA_WHEELS := $(HOME)/.cache/enclave/wheels/llama-cpp-python-$(LLAMA_CPP_VERSI
 SYSTEM_TEST_PACKAGES := chromium postgresql slapd ldap-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# The certified OpenID provider the identity tests sign in against (npm's oidc-provider), from its lockfile.
+OIDC_PROVIDER := tests/identity/oidc_provider
+
 .PHONY: run test bench install model samples system-test-packages
 
 run: model samples
 	$(BIN)/enclave serve
 
 # The layers contract first (pyproject.toml, [tool.importlinter]): an import pointing up fails the build.
-test: install model system-test-packages
+test: install model system-test-packages $(OIDC_PROVIDER)/node_modules/.package-lock.json
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -62,6 +65,9 @@ $(INSTALLED): pyproject.toml constraints.txt
 $(BENCH_INSTALLED): $(INSTALLED)
 	$(BIN)/pip install -c constraints.txt -e '.[bench]'
 	touch $@
+
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
 
 model: install
 	$(BIN)/enclave models pull

@@ -191,6 +191,29 @@ class Settings(BaseSettings):
     )
 
     # Identity: OpenID Connect
+    oidc_issuer: str | None = Field(
+        None,
+        description="Issuer URL of the company's OpenID Connect provider (its /.well-known/openid-configuration "
+        "is read from there), e.g. https://login.microsoftonline.com/TENANT_ID/v2.0 or "
+        "https://keycloak.example.com/realms/company; unset: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(None, description="Client (application) ID Enclave is registered under at the provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="Client secret of that registration.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for at sign-in, separated by spaces.")
+    oidc_groups_claim: str = Field(
+        "groups", description="ID token claim holding the person's groups (Entra ID: group ids; Keycloak: names)."
+    )
+    oidc_admin_groups: list[str] = Field(
+        [],
+        description="Groups (ids or names) whose members are Enclave admins; the role is decided again at every "
+        "sign-in. Empty: roles are left to Enclave's admins.",
+    )
+    oidc_display_name: str = Field(
+        "your company account", description='The sign-in button says "Sign in with" and this.'
+    )
+    oidc_ca_bundle: Path | None = Field(
+        None, description="PEM file of extra certificate authorities to trust for the provider (a private CA)."
+    )
 
     # Identity: LDAP / Active Directory
     ldap_url: str | None = Field(
@@ -249,7 +272,11 @@ class Settings(BaseSettings):
         None, description="App registration Enclave reads groups with (application permission GroupMember.Read.All)."
     )
     graph_client_secret: SecretStr | None = Field(None, description="That app registration's client secret.")
-    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph's address (national clouds differ).")
+    graph_url: str = Field(
+        "https://graph.microsoft.com",
+        description="Microsoft Graph's address (national clouds differ); also where Entra ID's group overage is read "
+        "at sign-in (a person in more than 200 groups: GET /v1.0/me/transitiveMemberOf instead of the ID token).",
+    )
     graph_login_url: str = Field(
         "https://login.microsoftonline.com", description="Entra ID's sign-in address (national clouds differ)."
     )

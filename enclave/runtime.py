@@ -27,6 +27,7 @@ from ingest.blobs import BlobStore
 from ingest.index import Indexer
 
 from .documents import DocumentsRepository
+from .identity.oidc import OidcClient
 from .sink import IngestionSink
 
 
@@ -99,6 +100,11 @@ class Runtime:
     @cached_property
     def sink(self) -> IngestionSink:
         return IngestionSink(self.indexer, self.documents, self.blobs)
+
+    @cached_property
+    def oidc(self) -> OidcClient | None:
+        """The company's OpenID provider, when ``oidc_issuer`` is set."""
+        return OidcClient(self.settings) if self.settings.oidc_issuer else None
 
     def llm(self) -> LLM:
         with self._llm_lock:

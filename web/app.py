@@ -50,7 +50,7 @@ from .api.routes import (
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
-from .ui import StaticAssets
+from .ui import StaticAssets, sign_on
 from .ui import router as ui_router
 
 log = logging.getLogger("enclave.web")
@@ -103,6 +103,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     app.include_router(ui_router)
+    app.include_router(sign_on.router)
     app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 
+from tests.emulators.graph.directory import SignedInPeople, my_groups_routes
 from tests.emulators.graph.directory_sync import directory_routes
 from tests.emulators.graph.faults import answer_faults
 from tests.emulators.graph.files import graph_routes
@@ -51,6 +52,8 @@ class GraphEmulator:
         self.app.include_router(sign_in_routes(lambda: self.tenant))
         self.app.include_router(graph_routes(lambda: self.tenant))
         self.app.include_router(directory_routes(lambda: self.tenant))
+        self.people = SignedInPeople()  # people signed in through Entra ID, for /me (directory.py)
+        self.app.include_router(my_groups_routes(self.people))
 
     def requests_to(self, path_part: str) -> list[Recorded]:
         return [r for r in self.requests if path_part in r.path]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session
 
 from assistant import accounts
-from assistant.db.models import BrowserSession
+from assistant.db.models import BrowserSession, User
 from assistant.errors import InvalidRequest
 from enclave.identity.sign_in import sign_in_with_ldap
 
@@ -38,6 +39,7 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
 
     With LDAP configured, anyone without an Enclave password signs in with their directory login (e-mail or
     user name) and password; 503 when the directory cannot be reached, 403 when it says the account is disabled.
+    With ``local_login = false`` only Enclave's own admins may use an Enclave password (403 for everyone else).
     """
     _refuse_cross_site(request)
     address = client_address(request)
@@ -52,25 +54,37 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
     if runtime.settings.ldap_url and (user is None or user.auth_method != "local"):
         # Not someone with an Enclave password: the directory checks it (and may make the account).
         user = sign_in_with_ldap(db, runtime.settings, body.email, body.password, address)
-    elif not accounts.verify_password(user, body.password):
-        user = None
+    else:
+        if not accounts.may_use_password(user, runtime.settings.local_login):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"password sign-in is turned off for this account; use \"Sign in with {runtime.settings.oidc_display_name}\"",
+            )
+        user = user if accounts.verify_password(user, body.password) else None
     if user is None:
         accounts.record_login_failure(db, email, address)
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
     accounts.clear_login_failures(db, email, address)
-    token, browser = accounts.open_session(db, user, runtime.settings.session_hours)
+    browser = open_browser_session(request, response, db, user, runtime.settings.session_hours)
     db.commit()
+    return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
+
+
+def open_browser_session(request: Request, response: Response, db: Session, user: User, hours: int) -> BrowserSession:
+    """Sign ``user`` in on this browser: a new session and its cookie (the caller commits). Every way of
+    signing in through the browser ends here, so they all get the same cookie and CSRF token."""
+    token, browser = accounts.open_session(db, user, hours)
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=runtime.settings.session_hours * 3600,
+        max_age=hours * 3600,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
-    return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
+    return browser
 
 
 @router.post("/logout", status_code=204)
