@@ -24,12 +24,13 @@ import pytest
 
 from assistant.access import Access
 from connectors.interfaces import Checkpoint, CheckpointExpired, ConnectorError, Deleted
-from connectors.sharepoint.acl import access_from
+from connectors.sharepoint.acl import SiteGroup, access_from
 from connectors.sharepoint.config import SharePointConfig
 from connectors.sharepoint.connector import SharePointConnector
 from connectors.sharepoint.graph import DownloadFailed
 from ingest.documents import ItemFailure, SourceDocument
 from tests.emulators.graph import GraphEmulator, Tenant, group_grant, sharing_link, site_group_grant, user_grant
+from tests.emulators.graph.certificates import app_certificate
 from tests.emulators.server import BackgroundServer, make_ca
 
 CLIENT_ID = "5c1e7a43-enclave-app"
@@ -37,6 +38,7 @@ SECRET = "s3cret~value"
 ENGINEERING = "https://contoso.sharepoint.com/sites/Engineering"
 SALES = "https://contoso.sharepoint.com/sites/Sales"
 PLATFORM_GROUP = "0f7c1a52-7e1b-4d5e-9a43-platform"
+ENGINEERS_GROUP = "6d0e8b7f-2c4a-4f1e-8b9d-engineers"
 
 
 def word_document(text: str) -> bytes:
@@ -63,12 +65,27 @@ def server(emulator, ca):
         yield running
 
 
+@pytest.fixture(scope="module")
+def certificate():
+    return app_certificate()
+
+
 @pytest.fixture
-def tenant(emulator) -> Tenant:
-    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items."""
+def tenant(emulator, certificate) -> Tenant:
+    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items.
+
+    Engineering's libraries inherit from its "Engineering Members" group: erin, and the Entra ID group
+    Engineers. The app has a client secret and a certificate.
+    """
     tenant = Tenant()
-    tenant.add_app(CLIENT_ID, SECRET)
-    engineering = tenant.add_site(ENGINEERING, "Engineering", [site_group_grant("Engineering Members")])
+    tenant.add_app(CLIENT_ID, SECRET, certificate=certificate.certificate)
+    engineering = tenant.add_site(ENGINEERING, "Engineering")
+    engineering.add_group("Engineering Owners").add_person("olga@contoso.com")
+    members = engineering.add_group("Engineering Members")
+    members.add_person("erin@contoso.com")
+    members.add_entra_group(ENGINEERS_GROUP, "Engineers")
+    engineering.add_group("Engineering Visitors")
+    engineering.permissions = [site_group_grant(members)]
     documents = engineering.add_drive("Documents", "Shared Documents")
     documents.add_file("Specs/design.docx", word_document("The design."), [user_grant("alice@contoso.com"), group_grant(PLATFORM_GROUP, "Platform Team")])
     documents.add_file("Specs/2024/roadmap.md", b"# Roadmap\n\nShip it.\n")
@@ -100,6 +117,7 @@ def connect(server, ca, tenant):
             "authority_host": server.url,
             "graph_url": f"{server.url}/v1.0",
             "ca_bundle": ca.ca_pem,
+            "sharepoint_url": server.url,
         } | overrides
         made.append(SharePointConnector(SharePointConfig.model_validate(settings)))
         return made[-1]
@@ -166,9 +184,10 @@ def test_a_checkpoint_follows_every_page_and_is_json(connect, emulator):
 
     delta_pages = len(emulator.requests_to("/root/delta"))
     checkpoints = [e for e in events if isinstance(e, Checkpoint)]
-    assert len(checkpoints) == delta_pages + 1  # one per page, and the final one
+    assert len(checkpoints) == delta_pages + 2 + 1  # one per page, one per site, and the final one
     state = json.loads(json.dumps(final_checkpoint(events)))
     assert len(state["drives"]) == 3
+    assert state["site_groups"] == {ENGINEERING: {}, SALES: {}}  # a client secret reads no site groups
     assert all(set(link) == {"delta"} for link in state["drives"].values())
 
 
@@ -212,7 +231,7 @@ def test_the_token_goes_to_graph_only(connect, tenant):
     drive_id = tenant.sites[0].drives[0].id
     tampered = {"drives": {drive_id: {"delta": "https://attacker.example/v1.0/drives/x/root/delta?token=1"}}}
 
-    with pytest.raises(ConnectorError, match="refusing to send the Graph token to attacker.example"):
+    with pytest.raises(ConnectorError, match="refusing to send the app's token to attacker.example"):
         sync(connect(), tampered)
 
 
@@ -309,8 +328,9 @@ def test_a_revoked_token_is_replaced(connect, tenant):
 
 
 def test_connection_summary(connect):
-    assert connect().test_connection() == "Connected: 2 sites, 3 document libraries"
-    assert connect(site_urls=[SALES]).test_connection() == "Connected: 1 site, 1 document library"
+    unexpanded = "; site groups are not expanded to their members (that needs a certificate)"
+    assert connect().test_connection() == "Connected: 2 sites, 3 document libraries" + unexpanded
+    assert connect(site_urls=[SALES]).test_connection() == "Connected: 1 site, 1 document library" + unexpanded
 
 
 def test_wrong_client_secret_is_explained(connect):
