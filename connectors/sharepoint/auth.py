@@ -24,8 +24,8 @@ _FIXES = {
     7000222: "The client secret of app {client_id} has expired ({reason}). Create a new one in Entra ID > "
     "App registrations > Certificates & secrets and enter its value.",
     700027: "Entra ID refused the certificate of app {client_id} ({reason}). Upload the certificate (not its "
-    "private key) in Entra ID > App registrations > your app > Certificates & secrets > Certificates, and check "
-    "that its thumbprint there matches certificate_thumbprint.",
+    "private key) in Entra ID > App registrations > your app > Certificates & secrets > Certificates; the "
+    "thumbprint listed there must be {thumbprint}, the one Enclave signs with.",
     700024: "Entra ID refused the certificate sign-in of app {client_id} as outside its valid time ({reason}). "
     "Check this server's clock.",
     700016: "Entra ID has no app with client ID {client_id} in tenant {tenant_id} ({reason}). Copy the "
@@ -82,7 +82,9 @@ def sign_in_error(config: SharePointConfig, codes: list[int], description: str) 
     fix = next((_FIXES[code] for code in codes if code in _FIXES), None)
     if fix is None:
         return ConnectorError(f"Entra ID refused to sign in app {config.client_id} ({reason}).")
-    return ConnectorError(fix.format(client_id=config.client_id, tenant_id=config.tenant_id, reason=reason))
+    return ConnectorError(
+        fix.format(client_id=config.client_id, tenant_id=config.tenant_id, reason=reason, thumbprint=config.certificate_thumbprint)
+    )
 
 
 def discovery_error(config: SharePointConfig, error: ValueError) -> ConnectorError:

@@ -112,7 +112,7 @@ def _authenticate_by_assertion(tenant: Tenant, form: dict, endpoint: str) -> App
         thumbprint = jwt.get_unverified_header(assertion).get("x5t") or ""
     except jwt.DecodeError as error:
         raise _invalid_jwt(f"the client assertion is not a JWT ({error})") from error
-    certificate = next((c for c in client.certificates if _x5t(c) == thumbprint), None)
+    certificate = next((c for c in client.certificates if c.fingerprint(hashes.SHA1()).hex().upper() == _hex(thumbprint)), None)
     if certificate is None:
         raise SignInFault(
             401, "invalid_client", 700027,
@@ -148,13 +148,10 @@ def _invalid_jwt(reason: str) -> SignInFault:
     return SignInFault(401, "invalid_client", 50027, f"AADSTS50027: JWT token is invalid or malformed ({reason}).")
 
 
-def _x5t(certificate) -> str:
-    return base64.urlsafe_b64encode(certificate.fingerprint(hashes.SHA1())).decode().rstrip("=")
-
-
 def _hex(x5t: str) -> str:
+    """The thumbprint an x5t header names (base64url of the SHA-1 digest, padded or not), in hex."""
     try:
-        return base64.urlsafe_b64decode(x5t + "=" * (-len(x5t) % 4)).hex().upper()
+        return base64.urlsafe_b64decode(x5t.rstrip("=") + "=" * (-len(x5t.rstrip("=")) % 4)).hex().upper()
     except ValueError:
         return x5t
 

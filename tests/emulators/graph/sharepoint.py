@@ -63,7 +63,7 @@ def _site(tenant: Tenant, request: Request, site_path: str) -> Site:
         tenant.throttled_requests -= 1
         raise RestRefusal(429, _odata_error("-2147024860, Microsoft.SharePoint.SPQueryThrottledException",
                                             "The request has been throttled."), {"Retry-After": str(tenant.retry_after_s)})
-    if not issued.app.roles & READ_ROLES:
+    if not issued.app.sharepoint_roles & READ_ROLES:
         raise RestRefusal(403, _odata_error("-2147024891, System.UnauthorizedAccessException",
                                             "Access denied. You do not have permission to perform this action or access this resource."))
     site = tenant.site_at(tenant.sharepoint_host, site_path)

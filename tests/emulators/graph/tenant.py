@@ -69,8 +69,9 @@ def sharing_link(scope: str, people: tuple[str, ...] = ()) -> dict:
 class App:
     client_id: str
     secret: str | None  # None: the app has certificates only
-    roles: frozenset[str] = GRAPH_ROLES
+    roles: frozenset[str] = GRAPH_ROLES  # Microsoft Graph's application permissions
     certificates: list[x509.Certificate] = field(default_factory=list)  # the public parts uploaded
+    sharepoint_roles: frozenset[str] = frozenset({"Sites.Read.All"})  # SharePoint's, a separate API in Entra ID
 
 
 @dataclass(frozen=True)
