@@ -84,4 +84,4 @@ def _thumbprint_of(cert_pem: str, key: rsa.RSAPrivateKey) -> str:
         raise ValueError(f"the certificate cannot be read ({error})") from error
     if certificate.public_key().public_numbers() != key.public_key().public_numbers():
         raise ValueError("the private key does not belong to the certificate: paste the key the certificate was made with")
-    return certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - Entra ID's x5t is SHA-1 by definition
+    return certificate.fingerprint(hashes.SHA1()).hex().upper()  # Entra ID names certificates by SHA-1 (x5t)
