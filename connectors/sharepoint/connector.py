@@ -88,19 +88,25 @@ class SharePointConnector(Connector, IdListing, Refetchable):
             groups = self._groups_of(site)
             changed = memberships.changed(site.url, groups)
             for library in list_libraries(self.graph, site):
-                link, changes_only = links.start(library)
-                paths = FolderPaths(self.graph, library.id)
-                listed: set[str] = set()
-                for page in delta.pages(self.graph, library, link, headers=delta.SHOW_SHARING_CHANGES):
-                    for item in page.items:
-                        listed.add(item["id"])
-                        yield from self._events(library, item, paths, groups, changes_only)
-                    yield memberships.with_links(links.advance(library, page, changes_only))
-                if changes_only and changed:  # a full walk has just yielded every file with today's members
-                    yield from self._regranted(library, groups, changed, listed)
+                yield from self._walk(library, groups, changed, links, memberships)
             memberships.remember(site.url, groups)  # saved only once every file of the site is up to date
             yield memberships.with_links(links.current())
         yield memberships.with_links(links.final(), final=True)
+
+    def _walk(
+        self, library: Library, groups: SiteGroups, changed: set[str], links: delta.LibraryLinks, memberships: MembershipMemory
+    ) -> Iterator[SyncEvent]:
+        """The library's changes (or everything), then the files granted to site groups whose members changed."""
+        link, changes_only = links.start(library)
+        paths = FolderPaths(self.graph, library.id)
+        listed: set[str] = set()
+        for page in delta.pages(self.graph, library, link, headers=delta.SHOW_SHARING_CHANGES):
+            for item in page.items:
+                listed.add(item["id"])
+                yield from self._events(library, item, paths, groups, changes_only)
+            yield memberships.with_links(links.advance(library, page, changes_only))
+        if changes_only and changed:  # a full walk has just yielded every file with today's members
+            yield from self._regranted(library, groups, changed, listed)
 
     def list_ids(self) -> Iterator[str]:
         for library in self._libraries():

@@ -98,4 +98,4 @@ def _refused(site_url: str, error: GraphError) -> ConnectorError:
         return ConnectorError(
             f"SharePoint refused to list the site groups of {site_url} (HTTP 403: {error.detail}). {GRANT_SHAREPOINT_PERMISSIONS}"
         )
-    return ConnectorError(f"could not list the site groups of {site_url}: {error}")
+    return ConnectorError(f"could not list the site groups of {site_url}: SharePoint answered HTTP {error.status} {error.code}: {error.detail}")
