@@ -3,7 +3,9 @@
 Every item goes through the same steps: change detection (an unchanged
 version is not fetched, unchanged bytes are not embedded again; a new title or
 ACL is applied to the stored chunks in place), indexing, and a record of the
-outcome. An item that cannot be read is recorded as a failure with its reason,
+outcome. Every change to the indexes, their records and the originals
+happens while holding the index-writes lock, so a backup that holds it copies
+them standing still. An item that cannot be read is recorded as a failure with its reason,
 cleared once it indexes, and never stops the rest. Removing and pruning forget
 a document's chunks, record, original and failure together.
 """
@@ -11,12 +13,14 @@ a document's chunks, record, original and failure together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
 from assistant.access import Access
 from assistant.errors import SourceFailure
 from assistant.store import Chunk, ChunkOrigin
+from assistant.store.lock import IndexWrites
 from ingest.blobs import BlobStore, content_hash
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
@@ -47,10 +51,16 @@ class _Parsed:
 
 
 class IngestionSink:
-    def __init__(self, indexer: Indexer, documents: DocumentsRepository, blobs: BlobStore):
+    def __init__(
+        self, indexer: Indexer, documents: DocumentsRepository, blobs: BlobStore, writes: IndexWrites | None = None
+    ):
         self.indexer = indexer
         self.documents = documents
         self.blobs = blobs
+        self.writes = writes
+
+    def _writing(self) -> AbstractContextManager:
+        return self.writes.held() if self.writes else nullcontext()
 
     def index(self, source: Source, item: SourceDocument) -> IndexResult:
         """Bring one document up to date."""
@@ -100,10 +110,11 @@ class IngestionSink:
     def remove_documents(self, document_ids: list[str]) -> int:
         if not document_ids:
             return 0
-        self.indexer.delete(document_ids)
-        removed, unused = self.documents.delete(document_ids)
-        for blob in unused:
-            self.blobs.discard(blob)
+        with self._writing():
+            self.indexer.delete(document_ids)
+            removed, unused = self.documents.delete(document_ids)
+            for blob in unused:
+                self.blobs.discard(blob)
         return removed
 
     def prune(self, source: Source, still_there: Callable[[str], bool]) -> list[str]:
@@ -129,25 +140,33 @@ class IngestionSink:
         return _Parsed(item, raw, digest, self.indexer.chunks(origin, content, item.filename, item.mime_type))
 
     def _unchanged(self, source: Source, item: SourceDocument, existing) -> IndexResult:
-        if (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access):
-            self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))
-        self.documents.refresh(source, item, existing.id)
+        with self._writing():
+            if (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access):
+                self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))
+            self.documents.refresh(source, item, existing.id)
         return IndexResult("unchanged", existing.id, existing.chunk_count)
 
     def _write(self, source: Source, documents: list[_Parsed]) -> Iterator[tuple[SourceDocument, IndexResult]]:
         if not documents:
             return
-        self.indexer.write([chunk for document in documents for chunk in document.chunks])
         ids = [d.chunks[0].origin.document_id for d in documents]
-        for position, document in enumerate(documents):
-            try:
-                result = self._record(source, document, ids[position])
-            except Exception:
-                # No chunks without their document record: the ones not yet recorded go, and the next run
-                # indexes them again; the documents already recorded keep theirs.
-                self.indexer.delete(ids[position:])
-                raise
+        chunks = self.indexer.embedded([chunk for document in documents for chunk in document.chunks])
+        results, failure = [], None
+        with self._writing():  # embedded first: a backup waits for the writes only
+            self.indexer.replace(chunks)
+            for position, document in enumerate(documents):
+                try:
+                    results.append(self._record(source, document, ids[position]))
+                except Exception as error:
+                    # No chunks without their document record: the ones not yet recorded go, and the next run
+                    # indexes them again; the documents already recorded keep theirs.
+                    self.indexer.delete(ids[position:])
+                    failure = error
+                    break
+        for document, result in zip(documents, results):
             yield document.item, result
+        if failure:
+            raise failure
 
     def _record(self, source: Source, document: _Parsed, doc_id: str) -> IndexResult:
         blob = self.blobs.put(document.raw)

@@ -25,6 +25,7 @@ from assistant.errors import (
     NotFoundError,
     Overloaded,
     SourceFailure,
+    StorageFailure,
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
@@ -135,6 +136,7 @@ STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
     Conflict: 409,
     Overloaded: 503,
     SourceFailure: 502,
+    StorageFailure: 503,
     ConfigurationError: 500,
 }
 
