@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal
 
 from assistant.access import Access
@@ -48,6 +49,19 @@ class _Parsed:
     raw: bytes
     digest: str
     chunks: list[Chunk]
+
+
+LOST = "chunks lost; the next full sync fetches it again"
+
+
+def _stored_item(record, raw: bytes | None) -> SourceDocument:
+    """A document as its record remembers it, with its stored original as the content."""
+    return SourceDocument(
+        external_id=record.external_id, title=record.title, uri=record.uri, content=raw or b"",
+        filename=PurePath(record.external_id).name or record.title, mime_type=record.mime_type,
+        modified_at=record.modified_at, version=record.version, access=Access.from_dict(record.access),
+        metadata=record.details or {},
+    )  # fmt: skip
 
 
 class IngestionSink:
@@ -116,6 +130,24 @@ class IngestionSink:
             for blob in unused:
                 self.blobs.discard(blob)
         return removed
+
+    def reindex(self, document_id: str) -> IndexResult:
+        """Index a document again from its stored original (its chunks were lost). Without a readable
+        original, its record goes and a failure says so: the next full sync of its source fetches it again."""
+        record = self.documents.get(document_id)
+        source = Source(record.source, record.source_type)
+        try:
+            raw = self.blobs.read(record.blob) if record.blob else None
+            item = _stored_item(record, raw)
+            origin = ChunkOrigin(record.id, item.title, item.uri, source.id, source.type, item.access)
+            chunks = self.indexer.chunks(origin, raw, item.filename, item.mime_type) if raw is not None else []
+        except Exception:  # an original that is gone or no longer parses counts as none
+            chunks = []
+        if not chunks:
+            self.remove_documents([document_id])
+            return self.fail(source, record.external_id, record.title, LOST)
+        [(_, result)] = self._write(source, [_Parsed(item, raw, record.content_hash, chunks)])
+        return result
 
     def prune(self, source: Source, still_there: Callable[[str], bool]) -> list[str]:
         """Forget the documents and failures of items that are gone from the source; returns the documents'
