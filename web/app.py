@@ -29,6 +29,7 @@ from assistant.errors import (
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
+from enclave.backup_schedule import BackupSchedule
 from enclave.runtime import Runtime
 from enclave.sources.scheduler import Scheduler
 
@@ -72,7 +73,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
+        app.state.backups.start()
         yield
+        app.state.backups.stop()
         scheduler.stop()
 
     app = FastAPI(
@@ -93,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     metrics = Metrics()
     app.state.runtime = runtime
+    app.state.backups = BackupSchedule(runtime)
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 

@@ -437,6 +437,13 @@ class EgressState(BaseModel):
     recent: list[str] = Field(description="The latest refusals: destination, and the code that tried.")
 
 
+class BackupState(BaseModel):
+    directory: str = Field(description="Where scheduled backups go (the backup_dir setting).")
+    kept: int = Field(description="Complete backups there now.")
+    latest: str | None = Field(description="Name of the newest backup, if any.")
+    last_error: str | None = Field(description="Why the latest scheduled backup failed; null after a success.")
+
+
 class Overview(BaseModel):
     documents: int
     chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
@@ -448,3 +455,4 @@ class Overview(BaseModel):
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
     egress: EgressState
+    backups: BackupState | None = Field(None, description="Scheduled backups; null when backup_dir is unset.")

@@ -12,6 +12,7 @@ from enclave.sources import service
 from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
+    BackupState,
     ConnectorCounts,
     EgressState,
     ModelState,
@@ -78,7 +79,15 @@ def overview(runtime: Runtime, state) -> Overview:
             refused=egress.GUARD.refused_total,
             recent=[f"{r.destination} from {r.origin}" for r in list(egress.GUARD.refusals)[-5:]],
         ),
+        backups=_backups(state.backups.status()),
     )
+
+
+def _backups(status) -> BackupState | None:
+    if status is None:
+        return None
+    latest = status.kept[-1].name if status.kept else None
+    return BackupState(directory=str(status.directory), kept=len(status.kept), latest=latest, last_error=status.last_error)
 
 
 def source_name(source: str, connectors: dict[str, str]) -> str:
