@@ -171,6 +171,17 @@ class Settings(BaseSettings):
         "(PUBLIC_URL/auth/oidc/callback) are built from it. Default: the address of each request.",
     )
 
+    # Backups
+    backup_dir: Path | None = Field(
+        None,
+        description="Folder the server writes a verified backup into every day (README: Operations); "
+        "default: no scheduled backups.",
+    )
+    backup_keep: int = Field(7, ge=1, description="Scheduled backups kept in backup_dir; older ones are deleted.")
+    backup_hour: int = Field(
+        2, ge=0, le=23, description="Hour of the day (server's local time) at which the daily backup starts."
+    )
+
     # Egress: nothing leaves the site
     egress_guard: bool = Field(
         True,

@@ -14,6 +14,11 @@ class ConfigurationError(EnclaveError):
     """A setting, model or path is missing or wrong. The CLI exits with code 2."""
 
 
+class StorageFailure(EnclaveError):
+    """The data directory, the database or the index cannot be used (unwritable, full, corrupt); the
+    message names the path."""
+
+
 class ModelIntegrityError(EnclaveError):
     """A model file did not match its published size or sha256."""
 

@@ -26,9 +26,11 @@ from assistant.errors import (
     NotFoundError,
     Overloaded,
     SourceFailure,
+    StorageFailure,
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
+from enclave.backup_schedule import BackupSchedule
 from enclave.identity.scheduler import GroupSyncScheduler
 from enclave.runtime import Runtime
 from enclave.sources.scheduler import Scheduler
@@ -75,7 +77,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler.start()
         group_sync = GroupSyncScheduler(runtime)
         group_sync.start()
+        app.state.backups.start()
         yield
+        app.state.backups.stop()
         group_sync.stop()
         scheduler.stop()
 
@@ -97,6 +101,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     metrics = Metrics()
     app.state.runtime = runtime
+    app.state.backups = BackupSchedule(runtime)
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 
@@ -142,6 +147,7 @@ STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
     Overloaded: 503,
     DirectoryUnavailable: 503,
     SourceFailure: 502,
+    StorageFailure: 503,
     ConfigurationError: 500,
 }
 

@@ -457,6 +457,11 @@ class DirectoryState(BaseModel):
     last_error: str | None
     public_only: int = Field(description="People shown only public documents now: their groups are too old to trust.")
     public_only_people: list[HiddenFor] = Field(description=f"The first {RECENT_FAILURES} of them, with why.")
+class BackupState(BaseModel):
+    directory: str = Field(description="Where scheduled backups go (the backup_dir setting).")
+    kept: int = Field(description="Complete backups there now.")
+    latest: str | None = Field(description="Name of the newest backup, if any.")
+    last_error: str | None = Field(description="Why the latest scheduled backup failed; null after a success.")
 
 
 class Overview(BaseModel):
@@ -471,3 +476,4 @@ class Overview(BaseModel):
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
     egress: EgressState
     directory: DirectoryState = Field(description="Group sync: how fresh everyone's groups are.")
+    backups: BackupState | None = Field(None, description="Scheduled backups; null when backup_dir is unset.")

@@ -13,6 +13,7 @@ from enclave.sources import service
 from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
+    BackupState,
     ConnectorCounts,
     DirectoryState,
     EgressState,
@@ -92,7 +93,15 @@ def overview(runtime: Runtime, state) -> Overview:
             public_only=len(health.public_only),
             public_only_people=[HiddenFor(email=e, reason=r) for e, r in health.public_only[:RECENT_FAILURES]],
         ),
+        backups=_backups(state.backups.status()),
     )
+
+
+def _backups(status) -> BackupState | None:
+    if status is None:
+        return None
+    latest = status.kept[-1].name if status.kept else None
+    return BackupState(directory=str(status.directory), kept=len(status.kept), latest=latest, last_error=status.last_error)
 
 
 def source_name(source: str, connectors: dict[str, str]) -> str:
