@@ -179,17 +179,23 @@ def sign_in_directory_person(
     name: str | None = None,
     groups=(),
     admin: bool | None = None,
+    email_verified: bool = True,
 ) -> User:
     """The account of someone the directory has just vouched for, created on first sign-in (just in time).
 
-    Found by the directory's stable ``subject`` first, then by e-mail (an account an admin made earlier is
-    taken over, its password kept). Name and groups are brought up to date; the role follows ``admin`` when
-    the directory decides roles (None leaves it, new people are employees). A disabled account is refused.
+    Found by the directory's stable ``subject`` first, then by e-mail: an account an admin made earlier is
+    taken over (its password kept), but only when the directory vouches for the address (``email_verified``:
+    an LDAP directory's mail attribute is kept by its admins; an OpenID provider must say so in its
+    ``email_verified`` claim) and never an Enclave admin's own account, the break-glass one. Name and groups
+    are brought up to date; the role follows ``admin`` when the directory decides roles (None leaves it, new
+    people are employees). A disabled account is refused.
     """
     if method not in DIRECTORY_METHODS:
         raise ValueError(f"unknown directory sign-in method {method!r}")
     user = session.scalar(select(User).where(User.auth_method == method, User.subject == subject))
-    user = user or find_user(session, email)
+    if user is None and (existing := find_user(session, email)):
+        _check_takeover(existing, email_verified)
+        user = existing
     if user is None:
         user = User(email=normalise_email(email), password_hash=UNUSABLE_PASSWORD, role="employee", groups=[])
         session.add(user)
@@ -202,6 +208,19 @@ def sign_in_directory_person(
     record_directory_groups(user, groups)
     session.flush()
     return user
+
+
+def _check_takeover(existing: User, email_verified: bool) -> None:
+    if existing.auth_method == "local" and existing.is_admin:
+        raise AccountError(
+            f"{existing.email} is an administrator account with an Enclave password, which single sign-on never "
+            "takes over; sign in with that password, or have another admin remove it first"
+        )
+    if not email_verified:
+        raise AccountError(
+            f"an account {existing.email} already exists, and the identity provider does not confirm that address "
+            "(email_verified); an admin must remove that account before it can be signed in to this way"
+        )
 
 
 def record_directory_groups(user: User, groups) -> list[str]:

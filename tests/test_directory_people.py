@@ -85,3 +85,15 @@ def test_local_people_and_admins_are_never_hidden_for_staleness(db):
     admin.groups_synced_at -= 2 * HOUR
     assert Access.restricted(groups=["hr"]).allows(accounts.viewer_for(local, HOUR))
     assert accounts.viewer_for(admin, HOUR).sees_everything
+
+
+def test_an_unconfirmed_address_takes_over_nobody(db):
+    accounts.create_user(db, "ana@example.com", "employee", "a-long-password")
+    with pytest.raises(accounts.AccountError, match="does not confirm that address"):
+        sign_in(db, email_verified=False)
+
+
+def test_the_break_glass_admin_is_never_taken_over(db):
+    accounts.create_user(db, "ana@example.com", "admin", "a-long-password")
+    with pytest.raises(accounts.AccountError, match="never takes over"):
+        sign_in(db)
