@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -69,22 +70,37 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def viewer_for(user: User, max_staleness: timedelta | None = None) -> Viewer:
-    """What ``user`` may see. A directory person whose groups were last read longer than ``max_staleness`` ago
-    sees only public documents (fail closed) until the next successful group sync; admins still see all."""
-    if not user.is_admin and max_staleness is not None:
-        stale = groups_staleness(user, max_staleness)
+@dataclass(frozen=True)
+class Freshness:
+    """How old a person's directory groups may grow before they are distrusted: ``max_age``, for the sign-in
+    methods whose groups a configured directory re-reads on a schedule (``synced``). People of other methods
+    carry the groups of their latest sign-in, which their session's length bounds."""
+
+    max_age: timedelta
+    synced: frozenset[str] = frozenset(DIRECTORY_METHODS)
+
+    @classmethod
+    def from_settings(cls, settings) -> Freshness:
+        synced = {m for m, on in (("ldap", settings.ldap_url), ("oidc", settings.graph_tenant_id)) if on}
+        return cls(timedelta(minutes=settings.acl_max_staleness_minutes), frozenset(synced))
+
+
+def viewer_for(user: User, freshness: Freshness | None = None) -> Viewer:
+    """What ``user`` may see. A directory person whose groups were last read longer ago than ``freshness``
+    allows sees only public documents (fail closed) until the next successful group sync; admins still see all."""
+    if not user.is_admin and freshness is not None:
+        stale = groups_staleness(user, freshness)
         if stale:
             return Viewer.public_only(stale)
     return Viewer(email=user.email, groups=frozenset(user.groups or ()), sees_everything=user.is_admin)
 
 
-def groups_staleness(user: User, max_staleness: timedelta) -> str | None:
+def groups_staleness(user: User, freshness: Freshness) -> str | None:
     """Why ``user``'s groups are too old to trust (with the last sync error, if any), or None."""
-    if user.auth_method not in DIRECTORY_METHODS:
+    if user.auth_method not in freshness.synced:
         return None
     synced = user.groups_synced_at and as_utc(user.groups_synced_at)
-    if synced and now() - synced <= max_staleness:
+    if synced and now() - synced <= freshness.max_age:
         return None
     when = f"last read {synced:%Y-%m-%d %H:%M} UTC" if synced else "never read"
     because = f": {user.groups_sync_error}" if user.groups_sync_error else ""

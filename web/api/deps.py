@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -108,7 +107,7 @@ AdminUser = Annotated[User, Depends(admin_only)]
 
 
 def viewer(user: CurrentUser, runtime: RuntimeDep) -> Viewer:
-    return accounts.viewer_for(user, timedelta(minutes=runtime.settings.acl_max_staleness_minutes))
+    return accounts.viewer_for(user, accounts.Freshness.from_settings(runtime.settings))
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
