@@ -33,7 +33,7 @@ from enclave.sources.scheduler import Scheduler
 
 from .answering import Answering
 from .api.deps import CurrentUser
-from .api.routes import admin, ask, auth, connectors, conversations, documents, health, openai, users
+from .api.routes import admin, ask, audit, auth, connectors, conversations, documents, health, openai, users
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
@@ -81,7 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
 
-    for module in (auth, ask, conversations, documents, users, connectors, admin, openai, health):
+    for module in (auth, ask, conversations, documents, users, connectors, admin, audit, openai, health):
         app.include_router(module.router)
     app.include_router(ui_router)
     app.mount("/static", StaticAssets(), name="static")

@@ -9,7 +9,7 @@ import typer
 
 from assistant.errors import ConfigurationError, Conflict, EnclaveError, InvalidRequest
 
-from . import connectors, evaluate, ingest, models, query, replay, serve, status, users
+from . import audit, connectors, evaluate, ingest, models, query, replay, serve, status, users
 
 app = typer.Typer(
     name="enclave",
@@ -32,6 +32,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="apikeys")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
 from enclave.runtime import Runtime
 
-from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
+from ..deps import AnsweringDep, AskingUser, DbSession, RuntimeDep, SearchingUser, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
 
 router = APIRouter(prefix="/api/v1", tags=["ask"])
@@ -41,7 +41,7 @@ SSE_DESCRIPTION = (
         503: {"model": Problem, "description": "The model's queue is full; see Retry-After."},
     },
 )
-async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: ViewerDep, db: DbSession,
+async def ask(body: AskRequest, request: Request, user: AskingUser, viewer: ViewerDep, db: DbSession,
               answering: AnsweringDep, runtime: RuntimeDep):
     """Answer a question from the documents the caller may see, citing them as [n]."""
     conversation = _conversation_for(db, user, body)
@@ -74,6 +74,7 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
 
 @router.get("/search", response_model=list[SearchHit])
 async def search(
+    _: SearchingUser,
     viewer: ViewerDep,
     answering: AnsweringDep,
     q: str = Query(min_length=1, max_length=4000, description="What to look for."),

@@ -1,4 +1,4 @@
-"""Logging in and out, and changing one's own password."""
+"""Logging in and out, and changing one's own password; each attempt goes into the audit log."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from assistant import accounts
 from assistant.db.models import BrowserSession
 from assistant.errors import InvalidRequest
+from enclave import audit
 
-from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
+from ..deps import SESSION_COOKIE, AuditActor, CurrentUser, DbSession, RuntimeDep, client_address
 from ..schemas import LoginRequest, Me, PasswordChange, Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _refuse_cross_site(request: Request) -> None:
@@ -33,7 +30,10 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
     _refuse_cross_site(request)
     address = client_address(request)
     email = body.email.strip().lower()
+    actor = audit.Actor(email, "password", address)
     if not accounts.login_allowed(db, email, address, runtime.settings.login_attempts):
+        audit.record(db, actor, "sign_in", email, "denied", reason="too many failed logins")
+        db.commit()
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed logins; wait 15 minutes",
@@ -42,9 +42,15 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
     user = accounts.find_user(db, email)
     if not accounts.verify_password(user, body.password):
         accounts.record_login_failure(db, email, address)
+        audit.record(db, actor, "sign_in", email, "failed", reason="unknown account" if user is None else "wrong password")
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
+    if user.disabled:
+        audit.record(db, actor, "sign_in", email, "denied", reason="account disabled")
+        db.commit()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this account is disabled; ask an admin")
     accounts.clear_login_failures(db, email, address)
+    audit.record(db, actor, "sign_in", email)
     token, browser = accounts.open_session(db, user, runtime.settings.session_hours)
     db.commit()
     response.set_cookie(
@@ -60,13 +66,14 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, response: Response, user: CurrentUser, db: DbSession):
+def logout(request: Request, response: Response, user: CurrentUser, actor: AuditActor, db: DbSession):
     """End this browser session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         browser = db.get(BrowserSession, accounts.token_hash(token))
         if browser:
             db.delete(browser)
+            audit.record(db, actor, "sign_out", user.email)
             db.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
@@ -78,13 +85,17 @@ def me(request: Request, user: CurrentUser):
 
 
 @router.post("/password", status_code=204, responses={400: {"model": Problem}})
-def change_password(body: PasswordChange, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep):
+def change_password(body: PasswordChange, request: Request, user: CurrentUser, actor: AuditActor, db: DbSession,
+                    runtime: RuntimeDep):
     """Change your own password (required after the first login with a generated one). Logs out other sessions."""
     if not accounts.verify_password(user, body.current_password):
+        audit.record(db, actor, "password.changed", user.email, "failed", reason="wrong current password")
+        db.commit()
         raise InvalidRequest("the current password is wrong")
     if body.new_password == body.current_password:
         raise InvalidRequest("choose a password different from the current one")
     accounts.set_password(db, user, body.new_password, keep_session=request.cookies.get(SESSION_COOKIE))
+    audit.record(db, actor, "password.changed", user.email)
     db.commit()
     if user.email == runtime.settings.admin_email:
         # The one-time password is spent; leave no copy of it on disk.
