@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from assistant import accounts
 from assistant.errors import (
@@ -34,6 +35,8 @@ from enclave.sources.scheduler import Scheduler
 from .answering import Answering
 from .api.deps import CurrentUser
 from .api.routes import admin, ask, audit, auth, connectors, conversations, documents, health, openai, users
+from .mcp import PATH as MCP_PATH
+from .mcp import McpEndpoint
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
@@ -57,7 +60,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
-        yield
+        async with mcp.running():
+            yield
         scheduler.stop()
 
     app = FastAPI(
@@ -80,6 +84,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
+    mcp = McpEndpoint(runtime, app.state.answering)
+    app.router.routes.append(Route(MCP_PATH, mcp))  # the MCP endpoint (web/mcp.py): search and ask as tools
 
     for module in (auth, ask, conversations, documents, users, connectors, admin, audit, openai, health):
         app.include_router(module.router)

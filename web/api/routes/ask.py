@@ -12,12 +12,14 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from assistant.access import Viewer
 from assistant.db.models import Conversation, Message, User, utcnow
 from assistant.errors import NotFoundError
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
 from enclave.runtime import Runtime
 
+from ...answering import Answering
 from ..deps import AnsweringDep, AskingUser, DbSession, RuntimeDep, SearchingUser, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
 
@@ -81,8 +83,13 @@ async def search(
     k: int = Query(5, ge=1, le=50, description="How many chunks."),
 ):
     """The chunks that best match ``q`` among the documents the caller may see."""
+    return await find_passages(answering, q, viewer, k)
+
+
+async def find_passages(answering: Answering, query: str, viewer: Viewer, k: int) -> list[SearchHit]:
+    """Search for the REST API and the MCP tool alike."""
     # In a worker thread: the first search may wait for the embedding model to finish loading.
-    hits = await run_in_threadpool(lambda: answering.assistant().search(q, viewer, k))
+    hits = await run_in_threadpool(lambda: answering.assistant().search(query, viewer, k))
     return [
         SearchHit(
             document_id=h.origin.document_id,
