@@ -107,7 +107,7 @@ class McpEndpoint:
             answer = await self.answering.answer(caller.user.email, question, viewer)
             citations = [CitedDocument(n=c.number, document_id=c.hit.origin.document_id, title=c.hit.origin.title)
                          for c in answer.sources]  # fmt: skip
-            await self._record(ctx, "mcp.ask", "ok", outcome=answer.outcome, documents=[c.document_id for c in citations])
+            await self._record(ctx, "mcp.ask", "ok", answer=answer.outcome, documents=[c.document_id for c in citations])
             return McpAnswer(answer=answer.text, citations=citations, outcome=answer.outcome)
 
         return ask

@@ -181,6 +181,8 @@
       el("td", {}, key.name, revoked ? el("span", { class: "badge badge-error", text: "revoked" }) : null),
       el("td", {}, el("code", { text: key.prefix + "…" })),
       el("td", { text: key.user_email }),
+      el("td", { text: key.scopes.join(", ") }),
+      el("td", {}, key.expires_at ? E.timeElement(key.expires_at, true) : el("span", { class: "muted", text: "never" })),
       el("td", {}, E.timeElement(key.created_at, true)),
       el("td", {}, key.last_used_at ? E.timeElement(key.last_used_at, true) : el("span", { class: "muted", text: "never" })),
       el("td", { class: "actions" }, revoke));
@@ -206,9 +208,12 @@
       E.toast("Say what will use the key, e.g. “helpdesk bot”", "error");
       return;
     }
-    const body = { name: name.value.trim() };
+    const scopes = [...form.querySelectorAll('input[name="key-scope"]:checked')].map((box) => box.value);
+    const body = { name: name.value.trim(), scopes };
     const user = document.getElementById("key-user").value.trim();
     if (user) body.user_email = user;
+    const days = document.getElementById("key-days").value.trim();
+    if (days) body.expires_in_days = Number(days);
     try {
       const created = await api("POST", "/api/v1/apikeys", body);
       form.reset();
