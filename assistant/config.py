@@ -170,6 +170,18 @@ class Settings(BaseSettings):
         "(PUBLIC_URL/auth/oidc/callback) are built from it. Default: the address of each request.",
     )
 
+    # Egress: nothing leaves the site
+    egress_guard: bool = Field(
+        True,
+        description="Refuse, inside the process, every connection that is not loopback, a configured service or "
+        "connector, or in egress_allow (README: Privacy guarantees). Off only to diagnose.",
+    )
+    egress_allow: list[str] = Field(
+        [],
+        description="More destinations the process may connect to: host names, .domain suffixes, IP addresses or "
+        "networks (e.g. [\"proxy.example.com\", \"10.0.0.0/8\"]).",
+    )
+
     # Identity: who may sign in, and how
     local_login: bool = Field(
         True,

@@ -7,6 +7,7 @@ connector yields, in order:
 - ``SourceDocument`` for each new or changed item,
 - ``Deleted`` for each item its change feed reports gone,
 - ``ItemFailure`` for an item it could not fetch (the run goes on),
+- ``Skipped`` for a part of the source the account may not read (the run goes on, with a warning),
 - ``Checkpoint`` after each batch: the sync engine saves it only once every
   item yielded before it is indexed, so a run that is killed resumes from the
   last checkpoint and nothing is lost or indexed twice.
@@ -44,7 +45,19 @@ class Checkpoint:
     state: dict
 
 
-SyncEvent = SourceDocument | Deleted | ItemFailure | Checkpoint
+@dataclass(frozen=True)
+class Skipped:
+    """A part of the source (an object, a site, a library) the integration account may not read: it is left
+    out and the rest is synced. ``grant`` says what to give the account; documents whose external id starts
+    with ``kept_prefix`` were indexed from that part before and are kept, not pruned, until it can be read."""
+
+    part: str
+    reason: str
+    grant: str
+    kept_prefix: str | None = None
+
+
+SyncEvent = SourceDocument | Deleted | ItemFailure | Checkpoint | Skipped
 
 
 class ConnectorError(SourceFailure):
@@ -53,6 +66,10 @@ class ConnectorError(SourceFailure):
 
 class CheckpointExpired(ConnectorError):
     """The source can no longer resume from this checkpoint: load everything again and prune."""
+
+
+class PartUnreadable(ConnectorError):
+    """The source refused one part of itself to this account (not permitted, or not enabled): skip that part."""
 
 
 class SourceBusy(ConnectorError):
@@ -67,12 +84,21 @@ class ConnectorConfig(BaseModel):
     """Settings every connector accepts. Subclasses add their own; secrets are SecretStr."""
 
     model_config = ConfigDict(extra="forbid")
+    # Domains the source's own service sends Enclave to beyond the URLs configured (the address a sign-in
+    # answers with, download redirects): the egress guard lets this source's connections reach them.
+    egress_domains: ClassVar[tuple[str, ...]] = ()
 
     ca_bundle: Path | None = Field(
         None,
         description="PEM file of extra certificate authorities to trust (a TLS-inspecting proxy, a private CA).",
         json_schema_extra=ADVANCED,
     )
+
+
+    def egress_destinations(self) -> list[str]:
+        """Where this source may connect: every URL in the settings, and its service's domains."""
+        values = [v for v in self.model_dump().values() for v in (v if isinstance(v, list) else [v])]
+        return [v for v in values if isinstance(v, str) and "://" in v] + list(self.egress_domains)
 
 
 class Connector(ABC):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant import egress
 from connectors.interfaces import Connector, ConnectorConfig
 
 
@@ -22,4 +23,6 @@ def connector_class(type_name: str) -> type[Connector]:
 
 
 def build(type_name: str, config: ConnectorConfig) -> Connector:
+    """The one way a connector is made; its destinations are let through the egress guard first."""
+    egress.GUARD.permit(config.egress_destinations())
     return connector_class(type_name)(config)

@@ -76,7 +76,21 @@ def settings_reference() -> str:
     return "\n".join(rows) + "\n"
 
 
-SECTIONS = {"cli": cli_reference, "settings": settings_reference}
+def endpoints_reference() -> str:
+    """Every API endpoint with who may call it (read off its dependencies) and its docstring's first sentence."""
+    from web.api.deps import audience
+    from web.app import API_ROUTERS
+
+    rows = ["| Endpoint | Who | What |", "|---|---|---|"]
+    for route in (route for router in API_ROUTERS for route in router.routes):
+        if route.include_in_schema:
+            methods = "/".join(sorted(route.methods))
+            summary = " ".join((route.endpoint.__doc__ or "").split()).split(". ")[0].rstrip(".")
+            rows.append(f"| `{methods} {route.path}` | {audience(route)} | {summary} |")
+    return "\n".join(rows) + "\n"
+
+
+SECTIONS = {"cli": cli_reference, "settings": settings_reference, "endpoints": endpoints_reference}
 
 
 def render(text: str) -> str:

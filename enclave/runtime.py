@@ -11,6 +11,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant import egress
 from assistant.catalog import default_model_name
 from assistant.config import Settings
 from assistant.db import engine_for, session_factory
@@ -36,6 +37,8 @@ class Runtime:
 
     def __init__(self, settings: Settings, model: str | None = None, index_lock: LockMode | None = None):
         self.settings = settings
+        # At the composition root, so every entry point (server, CLI, scripts) is guarded before it connects.
+        egress.install(settings)
         self.model = model
         self.index_lock = index_lock
         self._llm: LLM | None = None

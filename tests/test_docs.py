@@ -21,6 +21,14 @@ def test_generated_reference_sections_are_current():
     assert result.returncode == 0, result.stdout
 
 
+def test_every_endpoint_says_what_it_does():
+    from web.app import API_ROUTERS
+
+    for route in (route for router in API_ROUTERS for route in router.routes):
+        assert route.include_in_schema and (route.endpoint.__doc__ or "").strip(), f"{route.path} has no docstring"
+        assert f"{route.path}` |" in README, route.path
+
+
 def command_paths(group=None, path=("enclave",)):
     group = group or typer.main.get_command(app)
     for name, command in group.commands.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.parse import ParseError, SUPPORTED_EXTENSIONS, kind_of, parse
+from ingest.parse import SUPPORTED_EXTENSIONS, ParseError, kind_of, parse
 from tests.conftest import DOCUMENT_FACTS
 
 

@@ -34,7 +34,19 @@ from enclave.sources.scheduler import Scheduler
 
 from .answering import Answering
 from .api.deps import CurrentUser
-from .api.routes import admin, ask, audit, auth, connectors, conversations, documents, health, openai, users
+from .api.routes import (
+    access,
+    admin,
+    ask,
+    audit,
+    auth,
+    connectors,
+    conversations,
+    documents,
+    health,
+    openai,
+    users,
+)
 from .mcp import PATH as MCP_PATH
 from .mcp import McpEndpoint
 from .metrics import Metrics
@@ -44,6 +56,11 @@ from .ui import StaticAssets
 from .ui import router as ui_router
 
 log = logging.getLogger("enclave.web")
+
+# The API, one router per resource (the pages' router and the static files come after them).
+API_ROUTERS = [
+    m.router for m in (auth, ask, conversations, documents, users, connectors, admin, access, audit, openai, health)
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -87,8 +104,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     mcp = McpEndpoint(runtime, app.state.answering)
     app.router.routes.append(Route(MCP_PATH, mcp))  # the MCP endpoint (web/mcp.py): search and ask as tools
 
-    for module in (auth, ask, conversations, documents, users, connectors, admin, audit, openai, health):
-        app.include_router(module.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     app.include_router(ui_router)
     app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)

@@ -28,7 +28,7 @@ from enclave.runtime import Runtime
 
 from .answering import Answering
 from .api.deps import KeyCaller, authenticate_key, bearer_key, client_address, unauthorized
-from .api.routes.ask import find_passages
+from .api.routes.ask import search_hits
 from .api.schemas import SearchHit
 
 PATH = "/mcp"
@@ -94,7 +94,7 @@ class McpEndpoint:
         async def search(query: str, ctx: Context, k: int = 5) -> list[SearchHit]:
             """The passages that best match ``query`` among the documents you may read (``k`` of them, at most 20)."""
             caller, viewer = await self._allowed(ctx, "search", "mcp.search")
-            found = await find_passages(self.answering, query, viewer, max(1, min(k, MAX_HITS)))
+            found = await run_in_threadpool(search_hits, self.answering, query, viewer, max(1, min(k, MAX_HITS)))
             await self._record(ctx, "mcp.search", "ok", documents=sorted({h.document_id for h in found}))
             return found
 

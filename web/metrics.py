@@ -25,3 +25,12 @@ class Metrics:
         self.queue_depth = Gauge("enclave_queue_depth", "Questions waiting for the model", registry=self.registry)
         self.documents = Gauge("enclave_documents", "Documents indexed", registry=self.registry)
         self.chunks = Gauge("enclave_chunks", "Chunks in the vector store", registry=self.registry)
+        self.connector_last_sync = Gauge(
+            "enclave_connector_last_sync",
+            "1 for the status of each connector's latest sync (succeeded, warning, failed, deferred, running)",
+            ["connector", "status"],
+            registry=self.registry,
+        )
+        self.egress_refused = Gauge(
+            "enclave_egress_refused", "Connections the egress guard refused since the process started", registry=self.registry
+        )

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 
@@ -143,7 +152,7 @@ class AuditLogIsAppendOnly(RuntimeError):
     """Something tried to change or remove an audit event."""
 
 
-# The database refuses too (triggers, migration 0007); these catch the mistake in Enclave's own code first,
+# The database refuses too (triggers, migration 0008); these catch the mistake in Enclave's own code first,
 # with a clear message, whichever way the ORM was asked.
 @event.listens_for(Session, "before_flush")
 def _no_changed_audit_events(session: Session, _context, _instances) -> None:
@@ -238,7 +247,8 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, succeeded, failed, deferred
+    # running, succeeded, warning (done, but parts were skipped or the counts need a look), failed, deferred
+    status: Mapped[str] = mapped_column(String(16), default="running")
     full: Mapped[bool] = mapped_column(default=False)
     phase: Mapped[str] = mapped_column(String(64), default="starting")
     seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -246,6 +256,9 @@ class SyncRun(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # parts of the source the account may not read
+    warnings: Mapped[list] = mapped_column(default=list)
+    held: Mapped[int | None]  # documents the index holds for the source once the run ended
     error: Mapped[str | None] = mapped_column(Text)
     log: Mapped[list] = mapped_column(default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from connectors.http import SourceSession
-from connectors.interfaces import ConnectorError, SourceBusy
+from connectors.interfaces import ConnectorError, PartUnreadable, SourceBusy
 from connectors.salesforce.auth import Token, request_token, unreachable
 from connectors.salesforce.config import SalesforceConfig
 from connectors.salesforce.soql import quote
@@ -25,6 +25,9 @@ from connectors.salesforce.soql import quote
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# How Salesforce answers for an object the user's profile may not read or the org has not enabled: as if it
+# were not there (INVALID_TYPE), or plainly (INSUFFICIENT_ACCESS*).
+NOT_READABLE = {"INVALID_TYPE", "INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "FUNCTIONALITY_NOT_ENABLED"}
 
 
 class _SessionExpired(Exception):
@@ -138,6 +141,8 @@ def _translate(error: SalesforceError, doing: str) -> Exception:
     code, message = _first_error(error.content)
     if error.status == 401 and code == "INVALID_SESSION_ID":
         return _SessionExpired()
+    if code in NOT_READABLE or (error.status == 404 and doing.startswith("describing")):
+        return PartUnreadable(f"Salesforce refused {doing}: {message} ({code or f'HTTP {error.status}'})")
     if code == "REQUEST_LIMIT_EXCEEDED":
         return SourceBusy(f"Salesforce's API request limit is used up ({message}); the sync resumes next time")
     return ConnectorError(f"Salesforce refused {doing}: {message} ({code or f'HTTP {error.status}'})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -12,6 +12,9 @@ ObjectName = Literal["Knowledge__kav", "Case", "Account", "ContentVersion"]
 
 
 class SalesforceConfig(ConnectorConfig):
+    # The org's own instance URL comes back from the sign-in (https://<org>.my.salesforce.com).
+    egress_domains: ClassVar[tuple[str, ...]] = (".salesforce.com", ".force.com")
+
     login_url: str = Field(
         "https://login.salesforce.com",
         description=(

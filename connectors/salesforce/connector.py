@@ -12,14 +12,29 @@ written is a failure of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from assistant.access import Access
-from connectors.interfaces import Connector, ConnectorError, Deleted, IdListing, Refetchable, SyncEvent
+from connectors.interfaces import (
+    Connector,
+    ConnectorError,
+    Deleted,
+    IdListing,
+    PartUnreadable,
+    Refetchable,
+    Skipped,
+    SyncEvent,
+)
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.config import SalesforceConfig
 from connectors.salesforce.feeds import child_events, object_events, refetch_events
-from connectors.salesforce.objects import KINDS, KnowledgeArticles, RecordKind, Site, lightning_url
+from connectors.salesforce.objects import (
+    KINDS,
+    KnowledgeArticles,
+    RecordKind,
+    Site,
+    lightning_url,
+)
 from connectors.salesforce.soql import select
 from ingest.documents import ItemFailure
 
@@ -65,17 +80,25 @@ class SalesforceConnector(Connector, IdListing, Refetchable):
     def load(self, checkpoint: dict | None) -> Iterator[SyncEvent]:
         state = dict((checkpoint or {}).get("objects", {}))
         client, site = self.client, self._site()
-        for kind in (self._kind(name) for name in self.config.objects):
-            if kind.children:
-                yield from child_events(client, kind, site, state)
-            yield from object_events(client, kind, site, state)
+        for name in self.config.objects:
+            try:
+                kind = yield from self._readable_kind(name)
+                if kind.children:
+                    yield from child_events(client, kind, site, state)
+                yield from object_events(client, kind, site, state)
+            except PartUnreadable as refused:
+                yield _skipped(name, str(refused), kept_prefix=f"{KINDS[name].id_prefix()}:")
 
     def list_ids(self) -> Iterator[str]:
+        """The ids of every object this account can read (an unreadable one was reported Skipped by load)."""
         for name in self.config.objects:
             kind = KINDS[name]()
             soql = select(("Id", *kind.key_fields), name, kind.live)
-            for page in self.client.pages(soql, name):
-                yield from (kind.external_id(record) for record in page["records"] if kind.wanted(record))
+            try:
+                for page in self.client.pages(soql, name):
+                    yield from (kind.external_id(record) for record in page["records"] if kind.wanted(record))
+            except PartUnreadable:
+                continue
 
     def fetch(self, external_ids: list[str]) -> Iterator[SyncEvent]:
         """One event per distinct id, in the order given; each object's ids are queried together."""
@@ -103,7 +126,27 @@ class SalesforceConnector(Connector, IdListing, Refetchable):
         if keys:
             site = self._site()
             for name, wanted in keys.items():
-                yield from refetch_events(self.client, self._kind(name), site, wanted)
+                try:
+                    kind = yield from self._readable_kind(name)
+                    yield from refetch_events(self.client, kind, site, wanted)
+                except PartUnreadable as refused:
+                    yield _skipped(name, str(refused), kept_prefix=f"{KINDS[name].id_prefix()}:")
+
+    def _readable_kind(self, name: str) -> Generator[Skipped, None, RecordKind]:
+        """``name``'s kind as this account can read it (yields Skipped for children it may not read)."""
+        kind = self._kind(name)
+        if kind.children and (refused := self._unreadable(kind.children.object_name)):
+            yield _skipped(kind.children.object_name, f"{refused}; {name} records are synced without them")
+            kind = kind.without_children()
+        return kind
+
+    def _unreadable(self, object_name: str) -> str | None:
+        """Why this account may not read ``object_name``, or None when it may."""
+        try:
+            next(self.client.pages(select(("Id",), object_name, limit=1), object_name))
+        except PartUnreadable as refused:
+            return str(refused)
+        return None
 
     def _site(self) -> Site:
         client = self.client
@@ -114,6 +157,14 @@ class SalesforceConnector(Connector, IdListing, Refetchable):
             # Each org defines its article type's body fields, so ask which they are.
             return KnowledgeArticles.from_describe(self.client.describe(name))
         return KINDS[name]()
+
+
+def _skipped(object_name: str, reason: str, kept_prefix: str | None = None) -> Skipped:
+    grant = (
+        f"give the integration user Read access to {object_name} (its profile or a permission set), and make "
+        "sure the object is enabled for the org"
+    )
+    return Skipped(f"Salesforce object {object_name}", reason, grant, kept_prefix)
 
 
 def _not_an_id(external_id: str) -> str:

@@ -72,6 +72,10 @@ class RecordKind(ABC):
     @abstractmethod
     def document(self, record: dict, site: Site) -> SourceDocument: ...
 
+    def without_children(self) -> RecordKind:
+        """This kind with its children left out (only kinds that have children need say how)."""
+        return self
+
     def select_fields(self) -> tuple[str, ...]:
         return SYSTEM_FIELDS + self.fields
 
@@ -175,12 +179,19 @@ class Cases(LabelledRecords):
         ("Description", "Description"),
     )
     comments_subquery = "(SELECT CreatedDate, IsPublished, CommentBody FROM CaseComments ORDER BY CreatedDate)"
-    # Whether a new comment touches the case's own SystemModstamp is not documented, so comments are followed too.
-    children = Children("CaseComment", "ParentId")
+    comments = Children("CaseComment", "ParentId")
+
+    def __init__(self, with_comments: bool = True):
+        # Whether a new comment touches the case's own SystemModstamp is not documented, so comments are
+        # followed too; without them (the integration user may not read CaseComment) cases come alone.
+        self.children = self.comments if with_comments else None
+
+    def without_children(self) -> Cases:
+        return Cases(with_comments=False)
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return (*super().fields, self.comments_subquery)
+        return (*super().fields, self.comments_subquery) if self.children else super().fields
 
     def document(self, record: dict, site: Site) -> SourceDocument:
         text = self._text(record)

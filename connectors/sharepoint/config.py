@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -14,6 +15,9 @@ DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 
 
 class SharePointConfig(ConnectorConfig):
+    # File contents come as redirects to pre-authenticated URLs on the tenant's SharePoint host.
+    egress_domains: ClassVar[tuple[str, ...]] = (".sharepoint.com",)
+
     tenant_id: str = Field(
         min_length=1,
         description="Directory (tenant) ID, a GUID: Entra ID > Overview > Tenant ID. "

@@ -39,7 +39,12 @@ from connectors.sharepoint.auth import GraphTokens
 from connectors.sharepoint.config import SharePointConfig
 from connectors.sharepoint.errors import GraphError
 from connectors.sharepoint.graph import GraphClient
-from connectors.sharepoint.libraries import Library, access_error, list_libraries, resolve_site
+from connectors.sharepoint.libraries import (
+    Library,
+    access_error,
+    list_libraries,
+    resolve_site,
+)
 from connectors.sharepoint.paths import FolderPaths
 from ingest.documents import ItemFailure, SourceDocument
 

@@ -96,7 +96,7 @@ def sync(
     name: str = typer.Argument(..., help="The connector's name."),
     full: bool = typer.Option(False, "--full", help="Load everything again instead of only changes."),
 ) -> None:
-    """Run a connector's sync now, in the foreground (exit 1 when it or any item failed).
+    """Run a connector's sync now, in the foreground (exit 1 when it or any item failed, or it ends with warnings).
 
     On a terminal, a status line counts the items seen, indexed, unchanged, failed and deleted, with items per second.
 
@@ -118,10 +118,12 @@ def sync(
 
         run = engine.sync(record.id, full=full, on_progress=show)
     out.print(f"Sync {run.status}: {run.seen} seen, {run.indexed} indexed, {run.unchanged} unchanged, "
-              f"{run.failed} failed, {run.deleted} deleted.")
+              f"{run.failed} failed, {run.deleted} deleted, {run.skipped} part(s) skipped; the index holds {run.held}.")
     for line in run.log:
         if " failed: " in line:
             out.print(f"  {line}")
+    for warning in run.warnings:
+        err.print(f"[yellow]warning: {warning}[/yellow]")
     if run.error:
         err.print(f"[red]{run.error}[/red]")
     if run.status != "succeeded" or run.failed:

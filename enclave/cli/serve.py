@@ -32,4 +32,5 @@ def serve(
         f"First login: {settings.admin_email}, password in {password_file.resolve()} "
         "(created on first start, removed once changed)."
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # asyncio's own loop, not uvloop: uvloop opens connections in C, out of the egress guard's sight.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, loop="asyncio")

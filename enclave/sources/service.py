@@ -168,14 +168,16 @@ def state(record: ConnectorRecord, run: SyncRun | None) -> str:
         return "syncing"
     if record.paused:
         return "paused"
-    return "error" if record.last_error else "idle"
+    if record.last_error:
+        return "error"
+    return "warning" if run is not None and run.status == "warning" else "idle"
 
 
 def describe(session, record: ConnectorRecord, documents: DocumentsRepository) -> dict:
     run = latest_run(session, record.id)
     progress = None
     if run is not None:
-        progress = {f: getattr(run, f) for f in ("phase", "seen", "indexed", "unchanged", "failed", "deleted")}
+        progress = {f: getattr(run, f) for f in ("phase", "seen", "indexed", "unchanged", "failed", "deleted", "skipped")}
         progress["per_minute"] = _items_per_minute(run)
     return {
         "id": record.id,
@@ -187,6 +189,7 @@ def describe(session, record: ConnectorRecord, documents: DocumentsRepository) -
         "paused": record.paused,
         "state": state(record, run),
         "progress": progress,
+        "warnings": list(run.warnings or ()) if run is not None else [],
         "last_sync_at": record.last_sync_at,
         "next_sync_at": None if record.paused else record.next_sync_at,
         "last_error": record.last_error,

@@ -32,6 +32,7 @@ from connectors.interfaces import (
     Deleted,
     IdListing,
     Refetchable,
+    Skipped,
     SourceBusy,
     SyncEvent,
 )
@@ -60,6 +61,7 @@ class Progress:
     unchanged: int = 0
     failed: int = 0
     deleted: int = 0
+    skipped: int = 0
 
 
 def _owner() -> str:
@@ -92,6 +94,8 @@ class RunRecorder:
         self.progress = Progress()
         self.lines: list[str] = []
         self.attempted: set[str] = set()  # external ids this run has tried to index
+        self.warnings: list[str] = []
+        self.kept_prefixes: set[str] = set()  # documents of skipped parts: kept, never pruned
         self.on_progress = on_progress
         self._flushed = 0.0
 
@@ -109,6 +113,10 @@ class RunRecorder:
         self.lines.append(f"{utcnow():%H:%M:%S} {line}")
         del self.lines[:-MAX_LOG_LINES]
 
+    def warn(self, warning: str) -> None:
+        self.warnings.append(warning)
+        self.note(f"warning: {warning}")
+
     def flush(self, force: bool = False, **final) -> None:
         if self.on_progress:
             self.on_progress(self.progress)
@@ -119,6 +127,7 @@ class RunRecorder:
             for field, value in vars(self.progress).items():
                 setattr(run, field, value)
             run.log = list(self.lines)
+            run.warnings = list(self.warnings)
             for field, value in final.items():
                 setattr(run, field, value)
             session.commit()
@@ -140,11 +149,14 @@ class SyncEngine:
         recorder = RunRecorder(self.runtime, run_id, on_progress)
         status, error = "succeeded", None
         connector: Connector | None = None
+        source, checkpoint = None, None
         try:
             with self.runtime.sessions() as session:
                 record = session.get(ConnectorRecord, connector_id)
                 connector = self.connector(record)
                 checkpoint, source = (None if full else record.checkpoint), source_of(record)
+            if checkpoint is None:
+                recorder.flush(force=True, full=True)  # a first sync loads everything too
             self._run(connector, source, connector_id, checkpoint, recorder, owner)
         except SourceBusy as busy:
             status, error = "deferred", str(busy)
@@ -156,10 +168,14 @@ class SyncEngine:
         finally:
             if connector:
                 connector.close()
+        held = self.runtime.documents.count(source.id) if source else None
+        if status == "succeeded":
+            self._reconcile(connector_id, recorder, held, full=checkpoint is None)
+            status = "warning" if recorder.warnings else status
         if error:
             recorder.note(f"{status}: {error}")
-        recorder.phase("done" if status == "succeeded" else status)
-        recorder.flush(force=True, status=status, error=error, finished_at=utcnow())
+        recorder.phase("done" if status in ("succeeded", "warning") else status)
+        recorder.flush(force=True, status=status, error=error, held=held, finished_at=utcnow())
         return self._release(connector_id, owner, run_id, status, error)
 
     def _run(self, connector, source, connector_id, checkpoint, recorder: RunRecorder, owner: str) -> None:
@@ -197,6 +213,12 @@ class SyncEngine:
         if isinstance(event, Deleted):
             recorder.count("deleted", sink.remove(source, [event.external_id]))
             return
+        if isinstance(event, Skipped):
+            recorder.count("skipped")
+            recorder.warn(f"skipped {event.part}: {event.reason}. To sync it, {event.grant}")
+            if event.kept_prefix:
+                recorder.kept_prefixes.add(event.kept_prefix)
+            return
         recorder.count("seen")
         recorder.attempted.add(event.external_id)
         if isinstance(event, ItemFailure):
@@ -209,10 +231,37 @@ class SyncEngine:
 
     def _prune(self, connector: IdListing, source: Source, recorder: RunRecorder) -> None:
         present = set(connector.list_ids())
-        gone = self.runtime.sink.prune(source, present.__contains__)
+        held = self.runtime.documents.count(source.id)
+        if not present and held:
+            # An account that suddenly sees nothing is far likelier than a source emptied: keep the index.
+            recorder.warn(f"the source listed no items while the index holds {held} from it; nothing was removed")
+            return
+        kept = tuple(recorder.kept_prefixes)
+        gone = self.runtime.sink.prune(source, lambda external_id: external_id in present or external_id.startswith(kept))
         if gone:
             recorder.count("deleted", len(gone))
             recorder.note(f"removed {len(gone)} item(s) no longer in the source")
+
+    def _reconcile(self, connector_id: int, recorder: RunRecorder, held: int | None, full: bool) -> None:
+        """Warn when the run's counts do not add up, or a full load found nothing where the last one found some."""
+        progress = recorder.progress
+        outcomes = progress.indexed + progress.unchanged + progress.failed
+        if outcomes != progress.seen:
+            recorder.warn(f"the counts do not reconcile: {progress.seen} seen, but {outcomes} indexed, unchanged or failed")
+        if full and progress.seen == 0:
+            found_before = self._last_full_load_seen(connector_id, recorder.run_id)
+            if found_before:
+                recorder.warn(f"found no items where the last full sync found {found_before}; check the account's access")
+
+    def _last_full_load_seen(self, connector_id: int, run_id: int) -> int:
+        with self.runtime.sessions() as session:
+            return session.scalar(
+                select(SyncRun.seen)
+                .where(SyncRun.connector_id == connector_id, SyncRun.id != run_id, SyncRun.full.is_(True),
+                       SyncRun.status.in_(("succeeded", "warning")))
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            ) or 0  # fmt: skip
 
     def _claim(self, connector_id: int, owner: str, full: bool) -> int:
         now = utcnow()

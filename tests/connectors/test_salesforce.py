@@ -451,8 +451,9 @@ def test_fetch_answers_each_id_once_in_the_order_given(salesforce: SalesforceSit
     failures = [event for event in events if isinstance(event, ItemFailure)]
     assert all(f.title == f.external_id and "is not a Salesforce item id" in f.reason for f in failures)
     assert "ContentDocument:" in failures[0].reason and "18-character record Id" in failures[0].reason
-    # One query per object asked for (Knowledge also needs its body fields described).
-    assert len(salesforce.org.queries) == 4
+    # One query per object asked for (Knowledge also needs its body fields described), and one asking
+    # whether the user may read case comments.
+    assert len(salesforce.org.queries) == 5 and "SELECT Id FROM CaseComment LIMIT 1" in salesforce.org.queries
 
 
 def test_fetch_of_an_object_no_longer_synced_reports_it_deleted(salesforce: SalesforceSite):

@@ -17,7 +17,10 @@ What it answers:
 The org lives in memory. Tests add, change and delete records between syncs;
 each change stamps SystemModstamp from a clock that moves one second per
 change, or stamps many alike inside ``same_second()``, as a bulk update does.
-Fault switches: ``expire_sessions()``, ``refuse_sessions``, ``exceed_request_limit()``.
+Fault switches: ``expire_sessions()``, ``refuse_sessions``, ``exceed_request_limit()``, and
+``hide(object)``: the integration user's profile cannot read an object, or the org has not enabled it
+(Knowledge): Salesforce then answers as if it did not exist — INVALID_TYPE from a query, "Didn't understand
+relationship" from a subquery reaching it, 404 NOT_FOUND from its describe.
 """
 
 from __future__ import annotations
@@ -373,6 +376,7 @@ class Org:
         self.queries: list[str] = []  # the SOQL of each query and queryAll
         self.token_requests = 0
         self.refuse_sessions = False  # hand out tokens that no data call accepts
+        self.hidden: set[str] = set()  # objects the integration user cannot see (see hide)
         self._limit_at: int | None = None
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self._frozen: datetime | None = None
@@ -381,6 +385,9 @@ class Org:
         self.run_as = self.add_user("integration@acme.com", "Integration User", "pa55word", "TOKEN123")
 
     # Fault switches.
+
+    def hide(self, object_name: str) -> None:
+        self.hidden.add(object_name)
 
     def expire_sessions(self) -> None:
         self.sessions.clear()
@@ -536,10 +543,20 @@ class Org:
     def query(self, text: str, include_deleted: bool, version: str, endpoint: str) -> dict:
         self.queries.append(text)
         query = parse_soql(text)
+        self._check_visible(query)
         _check_query(query, query.object_name)
         rows = [r for r in self.tables[query.object_name] if include_deleted or not r["IsDeleted"]]
         found = [self._render(r, query, query.object_name, version) for r in _select(rows, query)]
         return self._page(found, 0, version, endpoint)
+
+    def _check_visible(self, query: Soql) -> None:
+        if query.object_name in self.hidden:
+            raise ApiError(400, "INVALID_TYPE", f"sObject type '{query.object_name}' is not supported.")
+        schema = SCHEMA.get(query.object_name)
+        for subquery in (item for item in query.fields if isinstance(item, Soql) and schema):
+            if schema.children.get(subquery.object_name, ("",))[0] in self.hidden:
+                message = f"Didn't understand relationship '{subquery.object_name}' in FROM part of query call."
+                raise ApiError(400, "INVALID_TYPE", message)
 
     def more(self, locator: str, version: str, endpoint: str) -> dict:
         cursor, _, offset = locator.rpartition("-")
@@ -681,7 +698,7 @@ class SalesforceEmulator:
         @app.get("/services/data/v{version}/sobjects/{object_name}/describe/")
         def describe(version: str, object_name: str, request: Request) -> dict:
             self.org.admit(request, version)
-            if object_name not in SCHEMA:
+            if object_name not in SCHEMA or object_name in self.org.hidden:
                 raise not_found()
             names = COMMON_FIELDS + SCHEMA[object_name].fields
             return {"name": object_name, "label": object_name, "fields": [_describe_field(n) for n in names]}

@@ -32,6 +32,8 @@ ADMIN_ENDPOINTS = [
     ("POST", "/api/v1/users", {"email": "new@example.com"}),
     ("GET", "/api/v1/feedback", None),
     ("GET", "/metrics", None),
+    ("GET", "/api/v1/access/explain?user=ana@example.com&document=x", None),
+    ("GET", "/api/v1/access/search?user=ana@example.com&q=bonus", None),
 ]
 
 

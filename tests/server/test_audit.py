@@ -134,7 +134,7 @@ def test_the_database_keeps_events_from_being_changed_or_deleted(enclave_server)
             session.execute(delete(AuditEvent))
         with pytest.raises(AuditLogIsAppendOnly):
             session.execute(update(AuditEvent).values(actor="someone else"))
-    # Past the ORM, straight to SQLite: the triggers of migration 0007 refuse.
+    # Past the ORM, straight to SQLite: the triggers of migration 0008 refuse.
     with enclave_server.runtime.sessions() as session, pytest.raises(Exception, match="append-only"):
         session.execute(text("DELETE FROM audit_events"))
     with enclave_server.runtime.sessions() as session, pytest.raises(Exception, match="append-only"):

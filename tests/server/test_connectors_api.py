@@ -93,6 +93,27 @@ def test_a_local_folder_connected_in_one_request_is_synced_watched_and_removed(s
         assert session.get(ConnectorRecord, connector_id) is None
 
 
+def test_a_folder_that_empties_at_once_warns_on_its_card_and_in_metrics(server, tmp_path):
+    _, _, admin, _ = server
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "holidays.md").write_text("Office holidays: the office closes on 24 December.\n")
+    created = admin.client.post("/api/v1/connectors", json={"type": "local", "name": "Mounted share",
+                                                             "config": {"path": str(folder), "watch": False}})
+    connector_id = created.json()["id"]
+    assert finished_runs(admin.client, connector_id, 1)[0]["status"] == "succeeded"
+
+    (folder / "holidays.md").unlink()  # as an unmounted share looks: empty
+    assert admin.client.post(f"/api/v1/connectors/{connector_id}/sync", json={"full": True}).status_code == 202
+    latest = finished_runs(admin.client, connector_id, 2)[0]
+    assert latest["status"] == "warning" and latest["held"] == 1
+    assert "the source listed no items while the index holds 1 from it; nothing was removed" in latest["warnings"]
+    card = admin.client.get(f"/api/v1/connectors/{connector_id}").json()
+    assert card["state"] == "warning" and card["warnings"] == latest["warnings"] and card["documents"] == 1
+    metrics = admin.client.get("/metrics").text
+    assert 'enclave_connector_last_sync{connector="Mounted share",status="warning"} 1.0' in metrics
+
+
 def test_bad_settings_get_clear_answers(server, tmp_path):
     _, _, admin, employee = server
     missing = admin.client.post("/api/v1/connectors/test", json={"type": "local", "config": {"path": str(tmp_path / "x")}})

@@ -104,3 +104,40 @@ def test_expired_sessions_and_request_limits_are_survived(runtime, salesforce, c
     assert resumed.status == "succeeded", resumed.log
     manual = f"ContentDocument:{salesforce.seeded.files['Router manual']}"
     assert set(indexed(runtime, connector)) == salesforce.seeded.expected_ids() - {manual}
+
+
+def test_an_object_the_integration_user_may_not_read_is_skipped_and_the_rest_synced(runtime, salesforce, connector):
+    salesforce.org.hide("CaseComment")  # as Salesforce answers for an object the profile may not read
+    run = SyncEngine(runtime).sync(connector.id)
+    assert run.status == "warning" and run.skipped == 1, run.log
+    assert "skipped Salesforce object CaseComment" in run.warnings[0]
+    assert "Read access to CaseComment" in run.warnings[0]
+    manual = f"ContentDocument:{salesforce.seeded.files['Router manual']}"
+    assert set(indexed(runtime, connector)) == salesforce.seeded.expected_ids() - {manual}  # cases without comments
+    with runtime.sessions() as session:
+        described = service.describe(session, session.merge(connector), runtime.documents)
+    assert described["state"] == "warning" and described["warnings"] == run.warnings
+
+
+def test_an_object_not_enabled_keeps_what_was_indexed_from_it(runtime, salesforce, connector):
+    engine = SyncEngine(runtime)
+    assert engine.sync(connector.id).status == "succeeded"
+    articles = {i for i in indexed(runtime, connector) if i.startswith("Knowledge__kav:")}
+    salesforce.org.hide("Knowledge__kav")
+    run = engine.sync(connector.id, full=True)
+    assert run.status == "warning" and "Knowledge__kav" in run.warnings[0], run.log
+    assert articles and articles <= set(indexed(runtime, connector))  # kept, not pruned as gone
+
+
+def test_a_full_sync_finding_nothing_warns_and_removes_nothing(runtime, salesforce, connector):
+    engine = SyncEngine(runtime)
+    first = engine.sync(connector.id)
+    held = len(indexed(runtime, connector))
+    for name, rows in salesforce.org.tables.items():
+        for row in rows:
+            row["IsDeleted"] = True  # the account suddenly sees nothing
+    run = engine.sync(connector.id, full=True)
+    assert run.status == "warning", run.log
+    assert f"found no items where the last full sync found {first.seen}" in " ".join(run.warnings)
+    assert "nothing was removed" in " ".join(run.warnings)
+    assert len(indexed(runtime, connector)) == held == run.held

@@ -143,10 +143,11 @@ def test_html_from_documents_and_answers_is_shown_never_run(page, ui_server, wat
         ]
     )
     page.evaluate(
-        """(text) => {
+        """async (text) => {
+            const { render } = await import('/static/js/markdown.js');  // the very module the page runs
             const box = document.createElement('div');
             box.id = 'hostile';
-            box.append(Enclave.markdown.render(text, []));
+            box.append(render(text, []));
             document.getElementById('thread').append(box);
         }""",
         hostile,

@@ -33,13 +33,13 @@ def test_an_admin_connects_a_folder_and_its_document_is_answerable(make_context,
     form.get_by_label("Path").fill(str(ui_server.folder / "missing"))
     assert "absolute path of the folder" in form.locator("#cfg-path-help").inner_text().lower()  # inline help
     form.get_by_role("button", name="Test connection").click()
-    result = form.locator(".test-result.failed")
+    result = form.locator('.test-result[data-outcome="failed"]')
     result.wait_for()
     assert "missing" in result.inner_text()
 
     form.get_by_label("Path").fill(str(ui_server.folder))
     form.get_by_role("button", name="Test connection").click()
-    form.locator(".test-result.ok").wait_for()
+    form.locator('.test-result[data-outcome="ok"]').wait_for()
     assert "1 file" in form.locator(".test-result").inner_text()
     form.get_by_role("button", name="Save and sync").click()
 

@@ -199,6 +199,50 @@ def test_admins_add_users_reset_passwords_and_manage_api_keys(page, ui_server):
         assert client.get("/api/v1/auth/me").status_code == 401
 
 
+NEW_GLOBALS = """() => Object.keys(window)
+    .filter((key) => !window.__keysBeforeScripts.includes(key) && key !== '__keysBeforeScripts')"""
+SCRIPTS = """() => [...document.scripts].map((s) => [s.type, new URL(s.src).pathname])"""
+LOADED_SCRIPTS = """() => performance.getEntriesByType('resource')
+    .map((e) => new URL(e.name).pathname).filter((p) => /\\.m?js$/.test(p))"""
+
+
+def test_page_scripts_are_modules_that_put_nothing_on_window(context, ui_server):
+    # Taken before any page script runs, in the same document: the browser's own globals.
+    context.add_init_script("window.__keysBeforeScripts = Object.keys(window);")
+    page = context.new_page()
+
+    def check(path: str, entry: str) -> None:
+        assert page.evaluate(SCRIPTS) == [["module", f"/static/js/{entry}"]], path  # one module, no classic scripts
+        assert page.evaluate(NEW_GLOBALS) == [], f"{path}: page scripts share through imports, not window"
+        loaded = page.evaluate(LOADED_SCRIPTS)
+        assert "/static/js/common.js" in loaded, path
+        # Fetched once each: a module reached by two URLs (say, with and without ?v=) would run twice.
+        assert len(loaded) == len(set(loaded)), f"{path}: {sorted(loaded)}"
+
+    page.goto("/login")
+    check("/login", "auth.js")
+    log_in(page, ui_server.admin.email)
+    entries = {"/": "chat.js", "/password": "auth.js", "/admin": "common.js", "/admin/connectors": "admin-connectors.js",
+               "/admin/documents": "admin-documents.js", "/admin/users": "admin-users.js",
+               "/admin/feedback": "admin-feedback.js"}
+    for path, entry in entries.items():
+        page.goto(path)
+        check(path, entry)
+    assert "/static/vendor/dompurify/purify.es.mjs" in page.evaluate(LOADED_SCRIPTS)  # feedback renders Markdown
+
+
+def test_modules_imported_by_path_are_revalidated_and_served_as_javascript(ui_server):
+    # Only the page's entry module carries ?v=<hash> (cached for good); what it imports is fetched by
+    # plain path, so the browser must ask again each time (a cheap 304) and never runs a stale copy.
+    with httpx.Client(base_url=ui_server.url) as client:
+        for path in ("/static/js/common.js", "/static/vendor/dompurify/purify.es.mjs"):
+            module = client.get(path)
+            assert module.status_code == 200, path
+            assert module.headers["content-type"].startswith("text/javascript"), path  # modules need a JS type
+            assert module.headers["cache-control"] == "no-cache" and module.headers["etag"], path
+            assert client.get(path, headers={"If-None-Match": module.headers["etag"]}).status_code == 304, path
+
+
 def test_the_audit_log_page_filters_with_a_plain_form(page, ui_server):
     with httpx.Client(base_url=ui_server.url) as client:
         client.post("/api/v1/auth/login", json={"email": "nobody-here@example.com", "password": "not a password"})

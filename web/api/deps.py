@@ -205,3 +205,16 @@ def get_answering(request: Request) -> Answering:
 
 
 AnsweringDep = Annotated[Answering, Depends(get_answering)]
+
+
+def audience(route) -> str:
+    """Who may call ``route``, read off its dependency tree: "admins", "users" (anyone signed in or with an API
+    key) or "anyone". The authorization tests and the README's endpoint table both use it, so neither can
+    forget a route."""
+    calls, pending = set(), [route.dependant]
+    while pending:
+        current = pending.pop()
+        calls.add(current.call)
+        pending += current.dependencies
+    return "admins" if admin_only in calls else "users" if current_user in calls else "anyone"
+

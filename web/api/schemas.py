@@ -195,6 +195,20 @@ class DocumentPage(BaseModel):
     page_size: int
 
 
+class Reader(BaseModel):
+    principal: str = Field(description="An entry of the document's ACL: everyone, user:<email>, group:<name> or role:admin.")
+    people: list[str] = Field(description="The Enclave accounts that read the document through it now.")
+
+
+class AccessExplanation(BaseModel):
+    user: str
+    document_id: str
+    title: str
+    allowed: bool
+    because: list[str] = Field(description="Why the person may read it, or why not.")
+    readers: list[Reader] = Field(description="Everyone who may read the document, and through what.")
+
+
 class UploadResult(BaseModel):
     filename: str
     status: Literal["added", "updated", "unchanged", "failed"]
@@ -352,6 +366,7 @@ class SyncProgress(BaseModel):
     unchanged: int
     failed: int
     deleted: int
+    skipped: int = Field(0, description="Parts of the source (objects, sites, libraries) the account may not read.")
 
 
 class ConnectorProgress(SyncProgress):
@@ -368,8 +383,9 @@ class ConnectorOut(BaseModel):
     config: dict = Field(description="Settings, with secrets shown as ********.")
     schedule_minutes: int
     paused: bool
-    state: Literal["idle", "syncing", "error", "paused"]
+    state: Literal["idle", "syncing", "warning", "error", "paused"]
     progress: ConnectorProgress | None = Field(description="Counts of the latest (or current) sync.")
+    warnings: list[str] = Field(description="What the latest sync warns about: parts skipped, counts that do not add up.")
     last_sync_at: UtcDatetime | None
     next_sync_at: UtcDatetime | None
     last_error: str | None
@@ -384,9 +400,11 @@ class SyncRequest(BaseModel):
 
 class SyncRunOut(SyncProgress):
     id: int
-    status: Literal["running", "succeeded", "failed", "deferred"]
+    status: Literal["running", "succeeded", "warning", "failed", "deferred"]
     full: bool
     error: str | None
+    warnings: list[str]
+    held: int | None = Field(description="Documents the index held for the source once the run ended.")
     log: list[str]
     started_at: UtcDatetime
     finished_at: UtcDatetime | None
@@ -433,6 +451,12 @@ class RecentFailure(BaseModel):
     last_failed_at: datetime
 
 
+class EgressState(BaseModel):
+    guarded: bool = Field(description="Whether the egress guard watches this process's connections.")
+    refused: int = Field(description="Connections refused since the process started.")
+    recent: list[str] = Field(description="The latest refusals: destination, and the code that tried.")
+
+
 class Overview(BaseModel):
     documents: int
     chunks: int | None = Field(description="Chunks in the vector store; null when it cannot be reached.")
@@ -443,6 +467,7 @@ class Overview(BaseModel):
     connectors: ConnectorCounts
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
+    egress: EgressState
 
 
 # The audit log

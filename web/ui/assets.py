@@ -19,7 +19,12 @@ def _fingerprint(path: str, mtime_ns: int) -> str:
 
 
 def static_url(path: str) -> str:
-    """``/static/<path>?v=<content hash>``: browsers may cache it for good; a change gets a new URL."""
+    """``/static/<path>?v=<content hash>``: browsers may cache it for good; a change gets a new URL.
+
+    Templates use it for the tags they write. The ES modules a page's module imports by relative path
+    are fetched by plain path, without ``v=``: those are served ``no-cache`` with an ETag, so a browser
+    revalidates them (a 304 when unchanged) and never runs an old copy beside a new page module.
+    """
     file = STATIC_DIR / path
     if not file.is_file():
         raise FileNotFoundError(f"no static asset {path!r} under {STATIC_DIR}")

@@ -10,7 +10,7 @@ scripts and styles come from Enclave's own origin only, nothing inline.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,11 +21,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import accounts
-from assistant.db.models import BrowserSession, Conversation
-from enclave import audit
+from assistant.access import Access
+from assistant.db.models import BrowserSession, Conversation, Document
+from assistant.errors import NotFoundError
+from enclave import audit, permissions
 
 from ..api.deps import SESSION_COOKIE, DbSession, RuntimeDep, client_address
 from ..api.routes import admin
+from ..api.routes.ask import search_hits
 from .assets import TEMPLATES_DIR, static_url
 
 router = APIRouter()  # pages; each is left out of the OpenAPI schema (it documents the API)
@@ -59,6 +62,7 @@ ADMIN_SECTIONS = [
     ("connectors", "/admin/connectors", "Connectors"),
     ("documents", "/admin/documents", "Documents"),
     ("users", "/admin/users", "Users & API keys"),
+    ("access", "/admin/access", "Access"),
     ("feedback", "/admin/feedback", "Feedback"),
     ("audit", "/admin/audit", "Audit log"),
 ]
@@ -199,6 +203,45 @@ def admin_documents_page(request: Request, browser: SignedInAdmin, runtime: Runt
 @router.get("/admin/users", include_in_schema=False)
 def admin_users_page(request: Request, browser: SignedInAdmin):
     return _admin_page(request, browser, "users", "admin/users.html")
+
+
+@router.get("/admin/access", include_in_schema=False)
+async def admin_access_page(
+    request: Request,
+    browser: SignedInAdmin,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: str | None = Query(None),
+    document: str | None = Query(None),
+    q: str | None = Query(None, max_length=4000),
+):
+    """Explain one document's readers (and one person's verdict), or search as a person, read-only."""
+    if isinstance(browser, Response):
+        return browser
+    found = {"user": user, "document": document, "q": q, "readers": None, "hits": None}
+    max_staleness = timedelta(minutes=runtime.settings.acl_max_staleness_minutes)
+    try:
+        if document:
+            found |= _explain(db, user, document, max_staleness)
+        if user and q:
+            person = accounts.find_user(db, user)
+            if person is None:
+                raise NotFoundError(f"no user {user.strip().lower()}")
+            viewer = accounts.viewer_for(person, max_staleness)
+            found["hits"] = await run_in_threadpool(search_hits, request.app.state.answering, q, viewer, 10)
+    except NotFoundError as error:
+        found["error"] = str(error)
+    return _admin_page(request, browser, "access", "admin/access.html", **found)
+
+
+def _explain(db: Session, user: str | None, document_id: str, max_staleness: timedelta) -> dict:
+    document = db.get(Document, document_id)
+    if document is None:
+        raise NotFoundError(f"no document {document_id}")
+    if not user:
+        return {"title": document.title, "readers": permissions.readers(db, Access.from_dict(document.access))}
+    explanation = permissions.explain(db, user, document_id, max_staleness)
+    return {"title": document.title, "readers": explanation.readers, "explanation": explanation}
 
 
 @router.get("/admin/feedback", include_in_schema=False)

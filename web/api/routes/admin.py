@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from assistant import egress
 from enclave.runtime import Runtime
 from enclave.sources import service
 
@@ -12,6 +13,7 @@ from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
     ConnectorCounts,
+    EgressState,
     ModelState,
     Overview,
     QueueState,
@@ -71,6 +73,11 @@ def overview(runtime: Runtime, state) -> Overview:
             )
             for f in runtime.documents.failures(limit=RECENT_FAILURES)
         ],
+        egress=EgressState(
+            guarded=egress.GUARD.installed,
+            refused=egress.GUARD.refused_total,
+            recent=[f"{r.destination} from {r.origin}" for r in list(egress.GUARD.refusals)[-5:]],
+        ),
     )
 
 

@@ -83,13 +83,13 @@ async def search(
     k: int = Query(5, ge=1, le=50, description="How many chunks."),
 ):
     """The chunks that best match ``q`` among the documents the caller may see."""
-    return await find_passages(answering, q, viewer, k)
-
-
-async def find_passages(answering: Answering, query: str, viewer: Viewer, k: int) -> list[SearchHit]:
-    """Search for the REST API and the MCP tool alike."""
     # In a worker thread: the first search may wait for the embedding model to finish loading.
-    hits = await run_in_threadpool(lambda: answering.assistant().search(query, viewer, k))
+    return await run_in_threadpool(search_hits, answering, q, viewer, k)
+
+
+def search_hits(answering: Answering, q: str, viewer: Viewer, k: int) -> list[SearchHit]:
+    """Search for the REST API, the MCP tool and the admin's search-as-a-person alike."""
+    hits = answering.assistant().search(q, viewer, k)
     return [
         SearchHit(
             document_id=h.origin.document_id,

@@ -62,6 +62,7 @@ async def test_new_connector(body: ConnectorTest, _: AdminUser):
 
 @router.get("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
 def get_connector(connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+    """One connector with its state, its latest sync's progress and its document count."""
     return service.describe(db, service.get(db, connector_id), runtime.documents)
 
 

@@ -8,6 +8,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from assistant import egress
+from enclave.sources import service
+
 from ..deps import AdminUser, RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -45,12 +48,22 @@ async def metrics(request: Request, runtime: RuntimeDep, _: AdminUser):
     documents, chunks = await run_in_threadpool(_index_size, runtime)
     collected.documents.set(documents)
     collected.chunks.set(chunks)
+    collected.egress_refused.set(egress.GUARD.refused_total)
+    collected.connector_last_sync.clear()
+    for name, status in await run_in_threadpool(_latest_sync_statuses, runtime):
+        collected.connector_last_sync.labels(connector=name, status=status).set(1)
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def _ping_database(runtime) -> None:
     with runtime.sessions() as session:
         session.execute(text("SELECT 1"))
+
+
+def _latest_sync_statuses(runtime) -> list[tuple[str, str]]:
+    with runtime.sessions() as session:
+        latest = ((record.name, service.latest_run(session, record.id)) for record in service.records(session))
+        return [(name, run.status) for name, run in latest if run is not None]
 
 
 def _index_size(runtime) -> tuple[int, int]:

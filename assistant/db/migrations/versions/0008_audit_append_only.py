@@ -1,15 +1,15 @@
 """The audit log is append-only in the database itself: triggers refuse updates and deletes of its rows
 (and, on PostgreSQL, truncation), whoever asks.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
