@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.polling import eventually
 from tests.ui.conftest import ANSWER_TIMEOUT_MS, log_in, screenshot
 
 pytestmark = pytest.mark.llm
@@ -84,3 +85,27 @@ def test_an_admin_connects_a_folder_and_its_document_is_answerable(make_context,
     card.wait_for(state="detached")
     hits = ui_server.employee.client.get("/api/v1/search", params={"q": "canteen waffles Friday", "k": 10}).json()
     assert "canteen-waffles.md" not in [h["title"] for h in hits]
+
+
+def test_a_sync_that_ends_with_warnings_says_so_on_the_card_and_in_its_history(page, ui_server, tmp_path):
+    folder = tmp_path / "mounted-share"
+    folder.mkdir()
+    (folder / "holidays.md").write_text("The office closes on 24 December.\n")
+    admin = ui_server.admin.client
+    created = admin.post("/api/v1/connectors", json={"type": "local", "name": "Mounted share",
+                                                     "config": {"path": str(folder), "watch": False}}).json()
+    runs = f"/api/v1/connectors/{created['id']}/runs"
+    eventually(lambda: [r for r in admin.get(runs).json() if r["status"] == "succeeded"], "the first sync")
+    (folder / "holidays.md").unlink()
+    admin.post(f"/api/v1/connectors/{created['id']}/sync", json={"full": True})
+    eventually(lambda: admin.get(runs).json()[0]["status"] == "warning", "the warning")
+
+    log_in(page, ui_server.admin.email)
+    page.goto("/admin/connectors")
+    card = page.locator(".connector", has_text="Mounted share")
+    card.locator("[data-state-label]", has_text="Synced with warnings").wait_for()
+    assert "nothing was removed" in card.locator(".connector-warnings").inner_text()
+    card.get_by_role("button", name="History").click()
+    history = page.get_by_role("dialog", name="Sync history of “Mounted share”")
+    assert "nothing was removed" in history.locator(".run-warnings").first.inner_text()
+    admin.delete(f"/api/v1/connectors/{created['id']}")

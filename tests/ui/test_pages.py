@@ -16,7 +16,9 @@ from tests.server.conftest import PASSWORD
 from tests.ui.conftest import log_in, screenshot
 
 STRICT_RULES = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
-ADMIN_PAGES = ["/admin", "/admin/connectors", "/admin/documents", "/admin/users", "/admin/feedback", "/admin/audit"]
+ADMIN_PAGES = [
+    "/admin", "/admin/connectors", "/admin/documents", "/admin/users", "/admin/access", "/admin/feedback", "/admin/audit"
+]
 
 
 def test_pages_need_a_session_and_return_where_you_were_going(page, ui_server):

@@ -14,6 +14,7 @@ const IDLE_POLL_MS = 15000;
 const STATES = {
   idle: { label: "Up to date", icon: "check", tone: "ok" },
   syncing: { label: "Syncing", icon: "sync", tone: "info" },
+  warning: { label: "Synced with warnings", icon: "alert", tone: "warn" },
   error: { label: "Error", icon: "alert", tone: "error" },
   paused: { label: "Paused", icon: "pause", tone: null },
 };
@@ -38,6 +39,7 @@ function progressLine(progress, syncing) {
     ["unchanged", progress.unchanged],
     ["failed", progress.failed],
     ["deleted", progress.deleted],
+    ["skipped", progress.skipped],
   ];
   return el("div", { class: "progress" + (syncing ? " progress-live" : ""), "data-progress": "" },
     el("span", {}, el("strong", { text: syncing ? "Now: " : "Last sync: " }), progress.phase || ""),
@@ -131,6 +133,8 @@ export class ConnectorList {
         el("span", { class: "badge" + (state.tone ? " badge--" + state.tone : ""), "data-state-label": "" }, icon(state.icon), state.label)),
       progressLine(connector.progress, syncing),
       connector.last_error ? el("div", { class: "connector-error alert alert--error", role: "note" }, el("strong", { text: "Last error: " }), connector.last_error) : null,
+      (connector.warnings || []).length ? el("div", { class: "connector-warnings alert alert--warn", role: "note" },
+        el("strong", { text: "The last sync warns: " }), el("ul", {}, connector.warnings.map((w) => el("li", { text: w })))) : null,
       el("dl", { class: "connector-facts" },
         fact("Documents", String(connector.documents)),
         fact("Last sync", timeElement(connector.last_sync_at, true)),

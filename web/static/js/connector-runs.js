@@ -5,7 +5,7 @@ const runsDialog = document.getElementById("runs-dialog");
 const runsList = document.getElementById("runs-list");
 const runsTitle = document.getElementById("runs-dialog-title");
 
-const RUN_TONES = { running: "info", succeeded: "ok", failed: "error", deferred: "warn" };
+const RUN_TONES = { running: "info", succeeded: "ok", warning: "warn", failed: "error", deferred: "warn" };
 
 export async function showRuns(connector) {
   runsTitle.textContent = "Sync history of “" + connector.name + "”";
@@ -34,8 +34,11 @@ function runEntry(run) {
       el("span", { class: "muted" }, timeElement(run.started_at, false)),
       run.finished_at ? el("span", { class: "muted", text: "· took " + duration(run.started_at, run.finished_at) }) : null),
     el("p", { class: "run-numbers", text: [run.seen + " seen", run.indexed + " indexed", run.unchanged + " unchanged",
-      run.failed + " failed", run.deleted + " deleted"].join(" · ") }),
+      run.failed + " failed", run.deleted + " deleted", (run.skipped || 0) + " skipped",
+      "index holds " + (run.held ?? "?")].join(" · ") }),
     run.error ? el("p", { class: "error-text", text: run.error }) : null,
+    (run.warnings || []).length ? el("ul", { class: "run-warnings alert alert--warn" },
+      run.warnings.map((warning) => el("li", { text: warning }))) : null,
     run.log && run.log.length ? el("details", {}, el("summary", { text: "Log (" + run.log.length + " lines)" }),
       el("pre", { class: "run-log", text: run.log.join("\n") })) : null);
 }
