@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from assistant import accounts
+from assistant.errors import EnclaveError
 from enclave import audit
 from enclave.runtime import Runtime
 
@@ -88,12 +89,15 @@ class McpEndpoint:
         if key is None:
             raise unauthorized("an API key is required: Authorization: Bearer enc_…")
         with self.runtime.sessions() as session:
-            return authenticate_key(session, key)
+            caller = authenticate_key(session, key)
+        if caller.user.must_change_password:
+            raise HTTPException(403, "the key's user must first change their initial password")
+        return caller
 
     def _search_tool(self):
         async def search(query: str, ctx: Context, k: int = 5) -> list[SearchHit]:
             """The passages that best match ``query`` among the documents you may read (``k`` of them, at most 20)."""
-            caller, viewer = await self._allowed(ctx, "search", "mcp.search")
+            _, viewer = await self._allowed(ctx, "search", "mcp.search")
             found = await run_in_threadpool(search_hits, self.answering, query, viewer, max(1, min(k, MAX_HITS)))
             await self._record(ctx, "mcp.search", "ok", documents=sorted({h.document_id for h in found}))
             return found
@@ -104,7 +108,10 @@ class McpEndpoint:
         async def ask(question: str, ctx: Context) -> McpAnswer:
             """A short answer to ``question`` from the documents you may read, citing them as [n]."""
             caller, viewer = await self._allowed(ctx, "ask", "mcp.ask")
-            answer = await self.answering.answer(caller.user.email, question, viewer)
+            try:
+                answer = await self.answering.answer(caller.user.email, question, viewer)
+            except EnclaveError as error:  # a full queue, say: the client's model reads why
+                raise ToolError(str(error)) from error
             citations = [CitedDocument(n=c.number, document_id=c.hit.origin.document_id, title=c.hit.origin.title)
                          for c in answer.sources]  # fmt: skip
             await self._record(ctx, "mcp.ask", "ok", answer=answer.outcome, documents=[c.document_id for c in citations])
