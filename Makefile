@@ -16,10 +16,14 @@ LLAMA_CPP_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 LLAMA_WHEELS := $(HOME)/.cache/enclave/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
-# System packages the tests drive: a real browser for the UI tests, and PostgreSQL's server
-# binaries (the tests start their own throwaway cluster; installing creates none).
-SYSTEM_TEST_PACKAGES := chromium postgresql
+# System packages the tests drive: a real browser for the UI tests, PostgreSQL's server
+# binaries (the tests start their own throwaway cluster; installing creates none), and OpenLDAP's
+# slapd (the tests start their own on loopback ports; installing configures and starts none).
+SYSTEM_TEST_PACKAGES := chromium postgresql slapd ldap-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# The certified OpenID provider the identity tests sign in against (npm's oidc-provider), from its lockfile.
+OIDC_PROVIDER := tests/identity/oidc_provider
 
 .PHONY: run test bench install model samples system-test-packages
 
@@ -27,7 +31,7 @@ run: model samples
 	$(BIN)/enclave serve
 
 # The layers contract first (pyproject.toml, [tool.importlinter]): an import pointing up fails the build.
-test: install model system-test-packages
+test: install model system-test-packages $(OIDC_PROVIDER)/node_modules/.package-lock.json
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -62,6 +66,9 @@ $(BENCH_INSTALLED): $(INSTALLED)
 	$(BIN)/pip install -c constraints.txt -e '.[bench]'
 	touch $@
 
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
+
 model: install
 	$(BIN)/enclave models pull
 
@@ -73,6 +80,7 @@ system-test-packages:
 	if [ -n "$$missing" ]; then \
 		$(SUDO) mkdir -p /etc/postgresql-common/createcluster.d && \
 		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/enclave-tests.conf >/dev/null && \
+		echo "slapd slapd/no_configuration boolean true" | $(SUDO) debconf-set-selections && \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi

@@ -141,6 +141,12 @@ def _decoy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+def may_use_password(user: User | None, local_login: bool) -> bool:
+    """Whether ``user`` may sign in with a password: anyone while ``local_login`` is on; then only Enclave's own
+    admins (break-glass, for when the directory is down or misconfigured)."""
+    return local_login or (user is not None and user.auth_method == "local" and user.is_admin)
+
+
 def verify_password(user: User | None, password: str) -> bool:
     """Check a password; for an unknown user a decoy is checked, so timing does not reveal who exists."""
     try:

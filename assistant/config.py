@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -170,6 +171,17 @@ class Settings(BaseSettings):
         "(PUBLIC_URL/auth/oidc/callback) are built from it. Default: the address of each request.",
     )
 
+    # Backups
+    backup_dir: Path | None = Field(
+        None,
+        description="Folder the server writes a verified backup into every day (README: Operations); "
+        "default: no scheduled backups.",
+    )
+    backup_keep: int = Field(7, ge=1, description="Scheduled backups kept in backup_dir; older ones are deleted.")
+    backup_hour: int = Field(
+        2, ge=0, le=23, description="Hour of the day (server's local time) at which the daily backup starts."
+    )
+
     # Egress: nothing leaves the site
     egress_guard: bool = Field(
         True,
@@ -190,8 +202,67 @@ class Settings(BaseSettings):
     )
 
     # Identity: OpenID Connect
+    oidc_issuer: str | None = Field(
+        None,
+        description="Issuer URL of the company's OpenID Connect provider (its /.well-known/openid-configuration "
+        "is read from there), e.g. https://login.microsoftonline.com/TENANT_ID/v2.0 or "
+        "https://keycloak.example.com/realms/company; unset: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(None, description="Client (application) ID Enclave is registered under at the provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="Client secret of that registration.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for at sign-in, separated by spaces.")
+    oidc_groups_claim: str = Field(
+        "groups", description="ID token claim holding the person's groups (Entra ID: group ids; Keycloak: names)."
+    )
+    oidc_admin_groups: list[str] = Field(
+        [],
+        description="Groups (ids or names) whose members are Enclave admins; the role is decided again at every "
+        "sign-in. Empty: roles are left to Enclave's admins.",
+    )
+    oidc_display_name: str = Field(
+        "your company account", description='The sign-in button says "Sign in with" and this.'
+    )
+    oidc_ca_bundle: Path | None = Field(
+        None, description="PEM file of extra certificate authorities to trust for the provider (a private CA)."
+    )
 
     # Identity: LDAP / Active Directory
+    ldap_url: str | None = Field(
+        None,
+        pattern=r"^ldaps?://",
+        description="The directory's address, ldap://dc1.example.com or ldaps://dc1.example.com:636; when set, "
+        "people without a local password sign in with their directory password. Default: no LDAP.",
+    )
+    ldap_start_tls: bool = Field(
+        False, description="Upgrade an ldap:// connection with StartTLS before any password is sent."
+    )
+    ldap_ca_file: Path | None = Field(
+        None, description="PEM file of the CAs that signed the directory's certificate (LDAPS or StartTLS)."
+    )
+    ldap_bind_dn: str | None = Field(
+        None,
+        description="The service account Enclave binds as to find people and to read everyone's groups, e.g. "
+        "CN=enclave,OU=Service Accounts,DC=example,DC=com.",
+    )
+    ldap_bind_password: SecretStr | None = Field(None, description="The service account's password.")
+    ldap_user_base: str | None = Field(None, description="Where people are searched, e.g. OU=Staff,DC=example,DC=com.")
+    ldap_user_filter: str = Field(
+        "(|(mail={login})(uid={login})(sAMAccountName={login})(userPrincipalName={login}))",
+        description="The search that finds the person signing in; {login} is what they typed, escaped.",
+    )
+    ldap_group_base: str | None = Field(
+        None, description="Where groups are searched (default: ldap_user_base). Groups are known by their cn."
+    )
+    ldap_admin_groups: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Directory groups (cn, comma-separated in the environment) whose members are Enclave admins; "
+        "when set, the role follows the directory at each sign-in and group sync.",
+    )
+    ldap_kind: Literal["active_directory", "openldap"] = Field(
+        "active_directory",
+        description="`active_directory` finds nested groups with LDAP_MATCHING_RULE_IN_CHAIN and knows disabled "
+        "accounts by userAccountControl; `openldap` walks groups' `member` and knows them by pwdAccountLockedTime.",
+    )
 
     # Permissions that follow the directory
     group_sync_minutes: int = Field(
@@ -203,6 +274,31 @@ class Settings(BaseSettings):
         description="When a person's groups were last read from the directory longer ago than this, documents "
         "restricted to groups or people are hidden from them until the directory answers again.",
     )
+    graph_tenant_id: str | None = Field(
+        None,
+        description="Entra ID tenant whose Microsoft Graph gives the groups of people who sign in with OpenID "
+        "Connect (GET /users/{id}/transitiveMemberOf). Default: their groups are not synced.",
+    )
+    graph_client_id: str | None = Field(
+        None, description="App registration Enclave reads groups with (application permission GroupMember.Read.All)."
+    )
+    graph_client_secret: SecretStr | None = Field(None, description="That app registration's client secret.")
+    graph_url: str = Field(
+        "https://graph.microsoft.com",
+        description="Microsoft Graph's address (national clouds differ); also where Entra ID's group overage is read "
+        "at sign-in (a person in more than 200 groups: GET /v1.0/me/transitiveMemberOf instead of the ID token).",
+    )
+    graph_login_url: str = Field(
+        "https://login.microsoftonline.com", description="Entra ID's sign-in address (national clouds differ)."
+    )
+    graph_ca_file: Path | None = Field(
+        None, description="PEM file of extra CAs to trust for Graph and Entra ID (a TLS-inspecting proxy)."
+    )
+
+    @field_validator("ldap_admin_groups", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        return [g.strip() for g in value.split(",") if g.strip()] if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

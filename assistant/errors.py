@@ -14,6 +14,11 @@ class ConfigurationError(EnclaveError):
     """A setting, model or path is missing or wrong. The CLI exits with code 2."""
 
 
+class StorageFailure(EnclaveError):
+    """The data directory, the database or the index cannot be used (unwritable, full, corrupt); the
+    message names the path."""
+
+
 class ModelIntegrityError(EnclaveError):
     """A model file did not match its published size or sha256."""
 
@@ -48,3 +53,7 @@ class Overloaded(EnclaveError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DirectoryUnavailable(EnclaveError):
+    """The company directory (LDAP, Microsoft Graph) cannot be reached or refuses Enclave's own account."""

@@ -71,7 +71,8 @@ def settings_reference() -> str:
     rows = ["| Setting (`enclave.toml`) | Environment variable | Default | What it does |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = "from the machine" if field.default_factory else field.default
-        shown = "unset" if default is None else f"`{default}`"
+        # A "|" would end the table cell, even inside backticks.
+        shown = "unset" if default is None else f"`{default}`".replace("|", "\\|")
         rows.append(f"| `{name}` | `ENCLAVE_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows) + "\n"
 

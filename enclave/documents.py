@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.access import Access, Viewer
 from assistant.db.models import Document, IngestFailure
 from ingest.documents import SourceDocument
 from ingest.index import Source
@@ -42,6 +43,14 @@ class DocumentsRepository:
     def get(self, document_id: str) -> Document | None:
         with self.sessions() as session:
             return session.get(Document, document_id)
+
+    def readable(self, document_ids: set[str], viewer: Viewer) -> set[str]:
+        """Those of ``document_ids`` that still exist and ``viewer`` may read now."""
+        if not document_ids:
+            return set()
+        with self.sessions() as session:
+            rows = session.execute(select(Document.id, Document.access).where(Document.id.in_(document_ids))).all()
+        return {document_id for document_id, access in rows if Access.from_dict(access).allows(viewer)}
 
     def save(self, source: Source, item: SourceDocument, document_id: str, digest: str, size: int, chunks: int,
              blob: str) -> tuple[bool, str | None]:  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import egress
@@ -22,12 +23,24 @@ from assistant.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval import Retriever
 from assistant.store import VectorStore, get_store
 from assistant.store.keywords import KeywordIndex, keyword_index_for
-from assistant.store.lock import LockMode, lock_index
+from assistant.store.lock import IndexWrites, LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.index import Indexer
 
+from .data_dir import database_location, opening
 from .documents import DocumentsRepository
+from .identity.oidc import OidcClient
 from .sink import IngestionSink
+
+INDEX_WRITES_LOCK = "index-writes.lock"
+
+
+def rebuild_keywords(keywords: KeywordIndex, store: VectorStore) -> int:
+    """Index every chunk of the vector store for keyword search again; returns how many."""
+    chunks = list(store.stored_chunks())
+    for start in range(0, len(chunks), 2000):
+        keywords.add(chunks[start : start + 2000])
+    return len(chunks)
 
 
 class Runtime:
@@ -46,7 +59,20 @@ class Runtime:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.settings.effective_database_url)
+        url = self.settings.effective_database_url
+        with opening("the database", database_location(url)):
+            return session_factory(url)
+
+    def open_storage(self) -> None:
+        """Open the database, the keyword index and the vector store now, and read each once; raises
+        StorageFailure naming the one that cannot be used."""
+        url = self.settings.effective_database_url
+        with opening("the database", database_location(url)):
+            with self.sessions() as session:
+                session.execute(text("SELECT count(*) FROM documents"))
+            self.keywords.count()
+        with opening("the index", self.settings.chroma_url or self.settings.chroma_path.resolve()):
+            self.store.count()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -54,18 +80,21 @@ class Runtime:
 
     @cached_property
     def store(self) -> VectorStore:
-        if self.index_lock and not self.settings.chroma_url:
-            lock_index(self.settings.chroma_path, self.index_lock)
-        return get_store(self.settings)
+        location = self.settings.chroma_url or self.settings.chroma_path.resolve()
+        with opening("the index", location):
+            if self.index_lock and not self.settings.chroma_url:
+                lock_index(self.settings.chroma_path, self.index_lock)
+            return get_store(self.settings)
 
     @cached_property
     def keywords(self) -> KeywordIndex:
-        keywords = keyword_index_for(engine_for(self.settings.effective_database_url))
+        url = self.settings.effective_database_url
+        with opening("the database", database_location(url)):
+            keywords = keyword_index_for(engine_for(url))
         if keywords.count() == 0 and self.store.count():
             # Chunks indexed before the keyword half existed (an upgrade): index them once, from the store.
-            chunks = list(self.store.stored_chunks())
-            for start in range(0, len(chunks), 2000):
-                keywords.add(chunks[start : start + 2000])
+            with self.index_writes.held():
+                rebuild_keywords(keywords, self.store)
         return keywords
 
     @cached_property
@@ -77,6 +106,10 @@ class Runtime:
         return Retriever(
             self.embedder, self.store, self.keywords, self.reranker, rerank_candidates=self.settings.rerank_candidates
         )
+
+    @cached_property
+    def index_writes(self) -> IndexWrites:
+        return IndexWrites(self.settings.data_dir / INDEX_WRITES_LOCK)
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -98,7 +131,12 @@ class Runtime:
 
     @cached_property
     def sink(self) -> IngestionSink:
-        return IngestionSink(self.indexer, self.documents, self.blobs)
+        return IngestionSink(self.indexer, self.documents, self.blobs, self.index_writes)
+
+    @cached_property
+    def oidc(self) -> OidcClient | None:
+        """The company's OpenID provider, when ``oidc_issuer`` is set."""
+        return OidcClient(self.settings) if self.settings.oidc_issuer else None
 
     def llm(self) -> LLM:
         with self._llm_lock:

@@ -3,7 +3,9 @@
 Every item goes through the same steps: change detection (an unchanged
 version is not fetched, unchanged bytes are not embedded again; a new title or
 ACL is applied to the stored chunks in place), indexing, and a record of the
-outcome. An item that cannot be read is recorded as a failure with its reason,
+outcome. Every change to the indexes, their records and the originals
+happens while holding the index-writes lock, so a backup that holds it copies
+them standing still. An item that cannot be read is recorded as a failure with its reason,
 cleared once it indexes, and never stops the rest. Removing and pruning forget
 a document's chunks, record, original and failure together.
 """
@@ -11,12 +13,15 @@ a document's chunks, record, original and failure together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal
 
 from assistant.access import Access
 from assistant.errors import SourceFailure
 from assistant.store import Chunk, ChunkOrigin
+from assistant.store.lock import IndexWrites
 from ingest.blobs import BlobStore, content_hash
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
@@ -46,11 +51,30 @@ class _Parsed:
     chunks: list[Chunk]
 
 
+LOST = "chunks lost; the next full sync fetches it again"
+
+
+def _stored_item(record, raw: bytes | None) -> SourceDocument:
+    """A document as its record remembers it, with its stored original as the content."""
+    return SourceDocument(
+        external_id=record.external_id, title=record.title, uri=record.uri, content=raw or b"",
+        filename=PurePath(record.external_id).name or record.title, mime_type=record.mime_type,
+        modified_at=record.modified_at, version=record.version, access=Access.from_dict(record.access),
+        metadata=record.details or {},
+    )  # fmt: skip
+
+
 class IngestionSink:
-    def __init__(self, indexer: Indexer, documents: DocumentsRepository, blobs: BlobStore):
+    def __init__(
+        self, indexer: Indexer, documents: DocumentsRepository, blobs: BlobStore, writes: IndexWrites | None = None
+    ):
         self.indexer = indexer
         self.documents = documents
         self.blobs = blobs
+        self.writes = writes
+
+    def _writing(self) -> AbstractContextManager:
+        return self.writes.held() if self.writes else nullcontext()
 
     def index(self, source: Source, item: SourceDocument) -> IndexResult:
         """Bring one document up to date."""
@@ -100,11 +124,30 @@ class IngestionSink:
     def remove_documents(self, document_ids: list[str]) -> int:
         if not document_ids:
             return 0
-        self.indexer.delete(document_ids)
-        removed, unused = self.documents.delete(document_ids)
-        for blob in unused:
-            self.blobs.discard(blob)
+        with self._writing():
+            self.indexer.delete(document_ids)
+            removed, unused = self.documents.delete(document_ids)
+            for blob in unused:
+                self.blobs.discard(blob)
         return removed
+
+    def reindex(self, document_id: str) -> IndexResult:
+        """Index a document again from its stored original (its chunks were lost). Without a readable
+        original, its record goes and a failure says so: the next full sync of its source fetches it again."""
+        record = self.documents.get(document_id)
+        source = Source(record.source, record.source_type)
+        try:
+            raw = self.blobs.read(record.blob) if record.blob else None
+            item = _stored_item(record, raw)
+            origin = ChunkOrigin(record.id, item.title, item.uri, source.id, source.type, item.access)
+            chunks = self.indexer.chunks(origin, raw, item.filename, item.mime_type) if raw is not None else []
+        except Exception:  # an original that is gone or no longer parses counts as none
+            chunks = []
+        if not chunks:
+            self.remove_documents([document_id])
+            return self.fail(source, record.external_id, record.title, LOST)
+        [(_, result)] = self._write(source, [_Parsed(item, raw, record.content_hash, chunks)])
+        return result
 
     def prune(self, source: Source, still_there: Callable[[str], bool]) -> list[str]:
         """Forget the documents and failures of items that are gone from the source; returns the documents'
@@ -129,25 +172,33 @@ class IngestionSink:
         return _Parsed(item, raw, digest, self.indexer.chunks(origin, content, item.filename, item.mime_type))
 
     def _unchanged(self, source: Source, item: SourceDocument, existing) -> IndexResult:
-        if (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access):
-            self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))
-        self.documents.refresh(source, item, existing.id)
+        with self._writing():
+            if (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access):
+                self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))
+            self.documents.refresh(source, item, existing.id)
         return IndexResult("unchanged", existing.id, existing.chunk_count)
 
     def _write(self, source: Source, documents: list[_Parsed]) -> Iterator[tuple[SourceDocument, IndexResult]]:
         if not documents:
             return
-        self.indexer.write([chunk for document in documents for chunk in document.chunks])
         ids = [d.chunks[0].origin.document_id for d in documents]
-        for position, document in enumerate(documents):
-            try:
-                result = self._record(source, document, ids[position])
-            except Exception:
-                # No chunks without their document record: the ones not yet recorded go, and the next run
-                # indexes them again; the documents already recorded keep theirs.
-                self.indexer.delete(ids[position:])
-                raise
+        chunks = self.indexer.embedded([chunk for document in documents for chunk in document.chunks])
+        results, failure = [], None
+        with self._writing():  # embedded first: a backup waits for the writes only
+            self.indexer.replace(chunks)
+            for position, document in enumerate(documents):
+                try:
+                    results.append(self._record(source, document, ids[position]))
+                except Exception as error:
+                    # No chunks without their document record: the ones not yet recorded go, and the next run
+                    # indexes them again; the documents already recorded keep theirs.
+                    self.indexer.delete(ids[position:])
+                    failure = error
+                    break
+        for document, result in zip(documents, results):
             yield document.item, result
+        if failure:
+            raise failure
 
     def _record(self, source: Source, document: _Parsed, doc_id: str) -> IndexResult:
         blob = self.blobs.put(document.raw)

@@ -57,10 +57,12 @@ class Indexer:
             for n, p in enumerate(pieces)
         ]
 
-    def write(self, chunks: list[Chunk]) -> None:
-        """Embed the chunks and make them the whole indexed text of their documents."""
+    def embedded(self, chunks: list[Chunk]) -> list[Chunk]:
         vectors = self.embedder.embed_documents([c.searchable_text for c in chunks])
-        chunks = [replace(chunk, embedding=vector) for chunk, vector in zip(chunks, vectors)]
+        return [replace(chunk, embedding=vector) for chunk, vector in zip(chunks, vectors)]
+
+    def replace(self, chunks: list[Chunk]) -> None:
+        """Make these embedded chunks the whole indexed text of their documents."""
         # Old chunks go first, so a shorter new version leaves no stale tail behind.
         self.delete(sorted({c.origin.document_id for c in chunks}))
         self.store.upsert(chunks)

@@ -84,6 +84,25 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """A real OpenLDAP server (Debian's slapd) with the company of ``tests/slapd.py``, StartTLS and LDAPS with
+    a trustme CA; test modules add their own people."""
+    from tests.emulators.server import make_ca
+    from tests.slapd import SLAPD, Slapd
+
+    if SLAPD is None:
+        message = "slapd is not installed: apt-get install -y slapd ldap-utils (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip("!!! " + message + " !!!")
+    folder = tmp_path_factory.mktemp("slapd")
+    server = Slapd(folder / "slapd", make_ca(folder / "ca")).start()
+    server.load_company()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def llm():
     """The real default LLM (Qwen2.5-Coder 0.5B, llama.cpp in-process) with a 2048-token window.
 

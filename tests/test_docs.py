@@ -47,7 +47,7 @@ def test_every_command_and_setting_is_documented():
 
 def test_nothing_documented_is_missing():
     commands = set(command_paths())
-    for mentioned in set(re.findall(r"\benclave ((?:[a-z]+)(?: [a-z]+)?)", README)):
+    for mentioned in set(re.findall(r"\benclave ([a-z]+(?: [a-z]+(?:-[a-z]+)*)?)", README)):
         words = mentioned.split()
         assert f"enclave {words[0]}" in commands or f"enclave {' '.join(words)}" in commands, mentioned
     variables = {f"ENCLAVE_{n.upper()}" for n in Settings.model_fields} | {"ENCLAVE_CONFIG"}

@@ -20,15 +20,19 @@ from assistant import accounts
 from assistant.errors import (
     ConfigurationError,
     Conflict,
+    DirectoryUnavailable,
     EnclaveError,
     Forbidden,
     InvalidRequest,
     NotFoundError,
     Overloaded,
     SourceFailure,
+    StorageFailure,
     UnreadableDocument,
 )
 from assistant.llm import GenerationCancelled
+from enclave.backup_schedule import BackupSchedule
+from enclave.identity.scheduler import GroupSyncScheduler
 from enclave.runtime import Runtime
 from enclave.sources.scheduler import Scheduler
 
@@ -52,7 +56,7 @@ from .mcp import McpEndpoint
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
-from .ui import StaticAssets
+from .ui import StaticAssets, sign_on
 from .ui import router as ui_router
 
 log = logging.getLogger("enclave.web")
@@ -77,8 +81,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         scheduler = Scheduler(runtime)
         app.state.scheduler = scheduler
         scheduler.start()
+        group_sync = GroupSyncScheduler(runtime)
+        group_sync.start()
+        app.state.backups.start()
         async with mcp.running():
             yield
+        app.state.backups.stop()
+        group_sync.stop()
         scheduler.stop()
 
     app = FastAPI(
@@ -99,6 +108,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     metrics = Metrics()
     app.state.runtime = runtime
+    app.state.backups = BackupSchedule(runtime)
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
     mcp = McpEndpoint(runtime, app.state.answering)
@@ -107,6 +117,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     app.include_router(ui_router)
+    app.include_router(sign_on.router)
     app.mount("/static", StaticAssets(), name="static")
     _add_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)
@@ -143,7 +154,9 @@ STATUS_BY_ERROR: dict[type[EnclaveError], int] = {
     NotFoundError: 404,
     Conflict: 409,
     Overloaded: 503,
+    DirectoryUnavailable: 503,
     SourceFailure: 502,
+    StorageFailure: 503,
     ConfigurationError: 500,
 }
 

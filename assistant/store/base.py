@@ -82,6 +82,10 @@ class VectorStore(ABC):
         """Ids of the documents that have chunks here, optionally of one source."""
 
     @abstractmethod
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each document has here, by document id."""
+
+    @abstractmethod
     def count(self) -> int:
         """How many chunks are stored."""
 

@@ -8,6 +8,7 @@ ranks and the top-k is always drawn from what the viewer may see.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -162,14 +163,18 @@ class ChromaStore(VectorStore):
             offset += PAGE
 
     def document_ids(self, source: str | None = None) -> set[str]:
-        where = {"source": source} if source else None
-        ids: set[str] = set()
+        return {m["document_id"] for m in self._metadatas({"source": source} if source else None)}
+
+    def chunk_counts(self) -> dict[str, int]:
+        return dict(Counter(m["document_id"] for m in self._metadatas(None)))
+
+    def _metadatas(self, where: dict | None) -> Iterator[dict]:
         offset = 0
         while True:
             page = self._collection.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
-            ids.update(m["document_id"] for m in page["metadatas"])
+            yield from page["metadatas"]
             if len(page["ids"]) < PAGE:
-                return ids
+                return
             offset += PAGE
 
     def count(self) -> int:

@@ -117,6 +117,18 @@ class KeywordIndex(ABC):
         with self.engine.connect() as connection:
             return connection.execute(text("SELECT count(*) FROM keyword_chunks")).scalar_one()
 
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each document has here, by document id."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(text("SELECT document_id, count(*) FROM keyword_chunks GROUP BY document_id"))
+            return {document_id: count for document_id, count in rows}
+
+    def clear(self) -> None:
+        """Forget every chunk and ACL (before rebuilding the index from the vector store)."""
+        with self.engine.begin() as connection:
+            for table in ("keyword_chunks", "keyword_principals"):
+                connection.execute(text(f"DELETE FROM {table}"))
+
     @staticmethod
     def _replace_principals(connection, document_id: str, access: Access) -> None:
         connection.execute(text("DELETE FROM keyword_principals WHERE document_id = :d"), {"d": document_id})

@@ -5,12 +5,17 @@ the index, and a long-running server would not see another process's writes.
 The server and write commands (ingest, sync) take the index exclusively; read
 commands share it. A process that cannot get its lock is told which other
 process is in the way, instead of risking the index.
+
+Within that one writer, ``IndexWrites`` lets a backup pause the writes: the
+sink holds it while it changes the indexes, the backup while it copies them.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -38,3 +43,25 @@ def lock_index(folder: Path, mode: LockMode) -> None:
             "or run Chroma as a server (ENCLAVE_CHROMA_URL) so several processes can share it."
         ) from None
     _held[folder] = descriptor
+
+
+class IndexWrites:
+    """Writers hold it while they change the indexes; a backup holds it to see them standing still.
+
+    A lock file (``flock``, opened anew on each hold) so that it pauses the
+    writers of every process — the server's syncs and uploads, an
+    ``enclave ingest`` — and every thread of one process alike.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock

@@ -7,7 +7,9 @@ Graph lists the effective permissions, inherited ones included. Each becomes par
   the address in the SharePoint login name (``i:0#.f|membership|alice@contoso.com``);
 - an Entra ID group (``.group``): both its object id and its display name, so an
   Enclave group named either way matches;
-- a SharePoint site group (``.siteGroup``, "Engineering Members"): its display name;
+- a SharePoint site group (``.siteGroup``, "Engineering Members"): its display name,
+  and, when its members are known (``sitegroups.py``), each of them as above: people by
+  e-mail, Entra ID groups by object id and name, "Everyone" as everyone;
 - a sharing link with scope ``organization`` (anyone signed in to the tenant) or
   ``anonymous`` (anyone with the link), and the claims "Everyone" and "Everyone
   except external users": everyone in the company, so the file is public;
@@ -19,7 +21,8 @@ restricted with no readers: only an Enclave admin sees it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from assistant.access import Access
 
@@ -28,18 +31,52 @@ PUBLIC_LINK_SCOPES = {"organization", "anonymous"}
 EVERYONE_LOGIN_PREFIXES = ("c:0(.s|true", "c:0-.f|rolemanager|spo-grid-all-users")
 
 
-def access_from(permissions: Iterable[dict]) -> Access:
+@dataclass(frozen=True)
+class SiteGroup:
+    """A SharePoint site group and who is in it: e-mails, Entra ID group ids and names, or everyone."""
+
+    id: str
+    title: str
+    people: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    everyone: bool = False
+
+
+def access_from(permissions: Iterable[dict], site_groups: Mapping[str, SiteGroup] | None = None) -> Access:
     users: set[str] = set()
     groups: set[str] = set()
     for permission in permissions:
         if (permission.get("link") or {}).get("scope") in PUBLIC_LINK_SCOPES:
             return Access.everyone()
         for identities in _identity_sets(permission):
-            if _is_everyone(identities):
+            members = _site_group(identities, site_groups or {})
+            if _is_everyone(identities) or (members and members.everyone):
                 return Access.everyone()
             users.update(_user_emails(identities))
             groups.update(_group_names(identities))
+            if members:
+                users.update(members.people)
+                groups.update(members.groups)
     return Access.restricted(users, groups)
+
+
+def site_group_ids(permissions: Iterable[dict]) -> set[str]:
+    """The ids of the site groups these permissions grant."""
+    return {
+        str(identities["siteGroup"]["id"])
+        for permission in permissions
+        for identities in _identity_sets(permission)
+        if (identities.get("siteGroup") or {}).get("id") is not None
+    }
+
+
+def is_everyone_login(login: str) -> bool:
+    return login.lower().startswith(EVERYONE_LOGIN_PREFIXES)
+
+
+def _site_group(identities: dict, site_groups: Mapping[str, SiteGroup]) -> SiteGroup | None:
+    site_group = identities.get("siteGroup") or {}
+    return site_groups.get(str(site_group.get("id"))) if site_group else None
 
 
 def _identity_sets(permission: dict) -> list[dict]:
@@ -48,8 +85,7 @@ def _identity_sets(permission: dict) -> list[dict]:
 
 
 def _is_everyone(identities: dict) -> bool:
-    login = ((identities.get("siteUser") or {}).get("loginName") or "").lower()
-    return login.startswith(EVERYONE_LOGIN_PREFIXES)
+    return is_everyone_login((identities.get("siteUser") or {}).get("loginName") or "")
 
 
 def _user_emails(identities: dict) -> set[str]:

@@ -1,4 +1,10 @@
-"""App-only sign-in to Microsoft Entra ID (msal, client credentials), and what to tell the admin when it fails."""
+"""App-only sign-in to Microsoft Entra ID (msal, client credentials), and what to tell the admin when it fails.
+
+The app signs in with a client secret, or with a certificate: msal then sends a
+client assertion (a JWT signed with the private key, its x5t header naming the
+certificate). One sign-in serves every resource: Graph, and the SharePoint host
+whose REST API lists site groups, each token asked for its own ``/.default`` scope.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,11 @@ _FIXES = {
     "(not its ID) in Entra ID > App registrations > Certificates & secrets.",
     7000222: "The client secret of app {client_id} has expired ({reason}). Create a new one in Entra ID > "
     "App registrations > Certificates & secrets and enter its value.",
+    700027: "Entra ID refused the certificate of app {client_id} ({reason}). Upload the certificate (not its "
+    "private key) in Entra ID > App registrations > your app > Certificates & secrets > Certificates; the "
+    "thumbprint listed there must be {thumbprint}, the one Enclave signs with.",
+    700024: "Entra ID refused the certificate sign-in of app {client_id} as outside its valid time ({reason}). "
+    "Check this server's clock.",
     700016: "Entra ID has no app with client ID {client_id} in tenant {tenant_id} ({reason}). Copy the "
     "Application (client) ID from Entra ID > App registrations > your app > Overview.",
     90002: "Entra ID has no tenant {tenant_id} ({reason}). Copy the Directory (tenant) ID from Entra ID > Overview.",
@@ -24,17 +35,17 @@ _FIXES = {
 }
 
 
-class GraphTokens:
-    """Access tokens for Graph. msal caches each one and fetches a new one shortly before it expires."""
+class AppTokens:
+    """Access tokens of the app, one per scope. msal caches each and fetches a new one shortly before it expires."""
 
     def __init__(self, config: SharePointConfig, session: requests.Session):
         self.config = config
         self.session = session
         self._msal: msal.ConfidentialClientApplication | None = None
 
-    def token(self) -> str:
+    def token(self, scope: str) -> str:
         try:
-            result = self._app().acquire_token_for_client(scopes=[self.config.graph_scope])
+            result = self._app().acquire_token_for_client(scopes=[scope])
         except requests.RequestException as error:
             raise unreachable(self.config.authority_host, error) from error
         if "access_token" not in result:
@@ -42,7 +53,7 @@ class GraphTokens:
         return result["access_token"]
 
     def forget(self) -> None:
-        """Drop the cached token: Graph refused it before it was due to expire (revoked, clock skew)."""
+        """Drop the cached tokens: a service refused one before it was due to expire (revoked, clock skew)."""
         if self._msal is not None:
             self._msal.remove_tokens_for_client()
 
@@ -51,7 +62,7 @@ class GraphTokens:
             try:
                 self._msal = msal.ConfidentialClientApplication(
                     self.config.client_id,
-                    client_credential=self.config.client_secret.get_secret_value(),
+                    client_credential=self.config.client_credential(),
                     authority=f"{self.config.authority_host}/{self.config.tenant_id}",
                     # The SourceSession, so ca_bundle applies to sign-in too, whatever REQUESTS_CA_BUNDLE says.
                     http_client=self.session,
@@ -71,7 +82,9 @@ def sign_in_error(config: SharePointConfig, codes: list[int], description: str) 
     fix = next((_FIXES[code] for code in codes if code in _FIXES), None)
     if fix is None:
         return ConnectorError(f"Entra ID refused to sign in app {config.client_id} ({reason}).")
-    return ConnectorError(fix.format(client_id=config.client_id, tenant_id=config.tenant_id, reason=reason))
+    return ConnectorError(
+        fix.format(client_id=config.client_id, tenant_id=config.tenant_id, reason=reason, thumbprint=config.certificate_thumbprint)
+    )
 
 
 def discovery_error(config: SharePointConfig, error: ValueError) -> ConnectorError:

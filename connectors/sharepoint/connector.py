@@ -1,7 +1,8 @@
 """SharePoint Online: the files in every document library of the sites an admin names.
 
-Enclave signs in as an Entra ID app (client credentials, application permissions
-Sites.Read.All and Files.Read.All) and reads Microsoft Graph:
+Enclave signs in as an Entra ID app (client credentials: a certificate, or a
+client secret; application permissions Sites.Read.All and Files.Read.All) and
+reads Microsoft Graph:
 
 - each site by its URL, then its document libraries (drives);
 - each library's change feed (driveItem delta): a full walk the first time,
@@ -12,16 +13,21 @@ Sites.Read.All and Files.Read.All) and reads Microsoft Graph:
   CheckpointExpired: the engine loads everything again and prunes with list_ids;
 - files only, of the types in include_extensions; a file renamed to a type that
   is not indexed is reported deleted;
-- who may read each file, from its permissions (see ``acl.py`` for the mapping);
+- who may read each file, from its permissions (see ``acl.py`` for the mapping).
+  With a certificate, the members of each site's groups come from SharePoint's
+  REST API, once per sync (``sitegroups.py``), and a grant to a site group
+  becomes its members too; when a group's members changed since the last sync,
+  every file it is granted is yielded again with its new readers;
+- permission changes alone: the change feed lists them (``sharedChanged``) with
+  the eTag unchanged, so the indexer applies the new readers without
+  downloading or embedding the file again; a folder whose sharing changed
+  stands for every file beneath it;
 - the bytes only when the indexer asks (the eTag is the version), following
   Graph's redirect to a pre-authenticated URL without the bearer token;
 - given items again (``fetch``, to retry earlier failures): each one's driveItem
   (GET /drives/{drive}/items/{item}) becomes the same event a changes-only walk
   would yield for it; an item Graph no longer has (404), one in a library no
   longer configured, or one now of a type not indexed is reported deleted.
-
-Permission changes alone do not bump a file's eTag, and the change feed may not
-show them; a file's ACL is refreshed whenever it changes, and on a full load.
 """
 
 from __future__ import annotations
@@ -34,18 +40,24 @@ from pathlib import PurePath
 from connectors.http import RETRYABLE, SourceSession
 from connectors.interfaces import Connector, Deleted, IdListing, Refetchable, SyncEvent
 from connectors.sharepoint import delta
-from connectors.sharepoint.acl import access_from
-from connectors.sharepoint.auth import GraphTokens
-from connectors.sharepoint.config import SharePointConfig
+from connectors.sharepoint.acl import access_from, site_group_ids
+from connectors.sharepoint.auth import AppTokens
+from connectors.sharepoint.config import SharePointConfig, sharepoint_scope
 from connectors.sharepoint.errors import GraphError
 from connectors.sharepoint.graph import GraphClient
 from connectors.sharepoint.libraries import (
     Library,
+    Site,
     access_error,
     list_libraries,
     resolve_site,
 )
 from connectors.sharepoint.paths import FolderPaths
+from connectors.sharepoint.sitegroups import (
+    MembershipMemory,
+    SiteGroups,
+    read_site_groups,
+)
 from ingest.documents import ItemFailure, SourceDocument
 
 LIST_IDS_FIELDS = "id,name,file,deleted"
@@ -63,8 +75,10 @@ class SharePointConnector(Connector, IdListing, Refetchable):
     def __init__(self, config: SharePointConfig):
         super().__init__(config)
         self._session = SourceSession(config.ca_bundle)
-        self.graph = GraphClient(config.graph_url, self._session, GraphTokens(config, self._session))
+        self._tokens = AppTokens(config, self._session)
+        self.graph = GraphClient(config.graph_url, self._session, self._tokens, config.graph_scope)
         self._extensions = frozenset(config.include_extensions)
+        self._site_groups: dict[str, SiteGroups] = {}  # by site URL, read once per sync
 
     def close(self) -> None:
         self._session.close()
@@ -72,18 +86,37 @@ class SharePointConnector(Connector, IdListing, Refetchable):
     def test_connection(self) -> str:
         sites = [resolve_site(self.graph, url) for url in self.config.site_urls]
         libraries = sum(len(list_libraries(self.graph, site)) for site in sites)
-        return f"Connected: {_count(len(sites), 'site', 'sites')}, {_count(libraries, 'document library', 'document libraries')}"
+        found = f"Connected: {_count(len(sites), 'site', 'sites')}, {_count(libraries, 'document library', 'document libraries')}"
+        if self.config.credential != "certificate":
+            return f"{found}; site groups are not expanded to their members (that needs a certificate)"
+        groups = sum(len(self._groups_of(site)) for site in sites)
+        return f"{found}, {_count(groups, 'site group', 'site groups')}"
 
     def load(self, checkpoint: dict | None) -> Iterator[SyncEvent]:
-        links = delta.LibraryLinks(checkpoint)
-        for library in self._libraries():
-            link, changes_only = links.start(library)
-            paths = FolderPaths(self.graph, library.id)
-            for page in delta.pages(self.graph, library, link):
-                for item in page.items:
-                    yield from self._events(library, item, paths, changes_only)
-                yield links.advance(library, page, changes_only)
-        yield links.final()
+        links, memberships = delta.LibraryLinks(checkpoint), MembershipMemory(checkpoint)
+        for site in self._sites():
+            groups = self._groups_of(site)
+            changed = memberships.changed(site.url, groups)
+            for library in list_libraries(self.graph, site):
+                yield from self._walk(library, groups, changed, links, memberships)
+            memberships.remember(site.url, groups)  # saved only once every file of the site is up to date
+            yield memberships.with_links(links.current())
+        yield memberships.with_links(links.final(), final=True)
+
+    def _walk(
+        self, library: Library, groups: SiteGroups, changed: set[str], links: delta.LibraryLinks, memberships: MembershipMemory
+    ) -> Iterator[SyncEvent]:
+        """The library's changes (or everything), then the files granted to site groups whose members changed."""
+        link, changes_only = links.start(library)
+        paths = FolderPaths(self.graph, library.id)
+        listed: set[str] = set()
+        for page in delta.pages(self.graph, library, link, headers=delta.SHOW_SHARING_CHANGES):
+            for item in page.items:
+                listed.add(item["id"])
+                yield from self._events(library, item, paths, groups, changes_only)
+            yield memberships.with_links(links.advance(library, page, changes_only))
+        if changes_only and changed:  # a full walk has just yielded every file with today's members
+            yield from self._regranted(library, groups, changed, listed)
 
     def list_ids(self) -> Iterator[str]:
         for library in self._libraries():
@@ -121,29 +154,79 @@ class SharePointConnector(Connector, IdListing, Refetchable):
                 raise
             return ItemFailure(external_id, external_id, f"could not read it from {library.describe()}: {error}")
         # What a changes-only walk would yield; anything that yields nothing there (a folder) is not indexed either.
-        return next(self._events(library, item, paths, changes_only=True), Deleted(external_id))
+        return next(self._events(library, item, paths, self._groups_of(library.site), changes_only=True), Deleted(external_id))
+
+    def _sites(self) -> Iterator[Site]:
+        for url in self.config.site_urls:
+            yield resolve_site(self.graph, url)
 
     def _libraries(self) -> Iterator[Library]:
-        for url in self.config.site_urls:
-            yield from list_libraries(self.graph, resolve_site(self.graph, url))
+        for site in self._sites():
+            yield from list_libraries(self.graph, site)
 
-    def _events(self, library: Library, item: dict, paths: FolderPaths, changes_only: bool) -> Iterator[SyncEvent]:
+    def _groups_of(self, site: Site) -> SiteGroups:
+        """The site's groups with their members; none without a certificate, which SharePoint's REST API needs."""
+        if self.config.credential != "certificate":
+            return {}
+        if site.url not in self._site_groups:
+            rest = GraphClient(
+                self.config.rest_root(site.url), self._session, self._tokens, sharepoint_scope(site.url),
+                accept="application/json;odata=nometadata",
+            )
+            self._site_groups[site.url] = read_site_groups(rest, site.url)
+        return self._site_groups[site.url]
+
+    def _events(self, library: Library, item: dict, paths: FolderPaths, groups: SiteGroups, changes_only: bool) -> Iterator[SyncEvent]:
         if "deleted" in item:  # it may come without its name or facets: whatever it was, it is gone
             yield Deleted(_external_id(library, item))
         elif "folder" in item:
             paths.learn(item)
+            if changes_only and delta.sharing_changed(item):  # its files inherit the change but are not listed
+                yield from self._files_beneath(library, item, paths, groups)
         elif "file" in item and self._wanted(item):
-            yield self._document(library, item, paths)
+            yield self._document(library, item, paths, groups)
         elif "file" in item and changes_only:
             yield Deleted(_external_id(library, item))  # renamed to a type not indexed: drop what was indexed
+
+    def _files_beneath(self, library: Library, folder: dict, paths: FolderPaths, groups: SiteGroups) -> Iterator[SyncEvent]:
+        try:
+            children = list(self.graph.values(f"drives/{library.id}/items/{folder['id']}/children", {"$select": ITEM_FIELDS}))
+        except GraphError as error:  # the run stops before its checkpoint, so the next one re-reads this folder
+            raise access_error(library.describe(), error) from error
+        for child in children:
+            if "folder" in child:
+                yield from self._files_beneath(library, child, paths, groups)
+            elif "file" in child and self._wanted(child):
+                yield self._document(library, child, paths, groups)
+
+    def _regranted(self, library: Library, groups: SiteGroups, changed: set[str], listed: set[str]) -> Iterator[SyncEvent]:
+        """Every file of the library granted to a site group whose members changed, with its readers now."""
+        paths = FolderPaths(self.graph, library.id)
+        for page in delta.pages(self.graph, library, delta.first_link(library), {"$select": ITEM_FIELDS}):
+            for item in page.items:
+                if "folder" in item:
+                    paths.learn(item)
+                elif "file" in item and self._wanted(item) and item["id"] not in listed:
+                    try:
+                        permissions = list(self._permissions(library, item))
+                    except GraphError as error:
+                        yield ItemFailure(_external_id(library, item), item["name"], f"could not read its permissions: {error}")
+                        continue
+                    if site_group_ids(permissions) & changed:
+                        yield self._document(library, item, paths, groups, permissions)
 
     def _wanted(self, item: dict) -> bool:
         return PurePath(item.get("name", "")).suffix.lower() in self._extensions
 
-    def _document(self, library: Library, item: dict, paths: FolderPaths) -> SourceDocument | ItemFailure:
+    def _permissions(self, library: Library, item: dict) -> Iterator[dict]:
+        return self.graph.values(f"drives/{library.id}/items/{item['id']}/permissions")
+
+    def _document(
+        self, library: Library, item: dict, paths: FolderPaths, groups: SiteGroups, permissions: list[dict] | None = None
+    ) -> SourceDocument | ItemFailure:
         external_id = _external_id(library, item)
         try:
-            access = access_from(self.graph.values(f"drives/{library.id}/items/{item['id']}/permissions"))
+            access = access_from(self._permissions(library, item) if permissions is None else permissions, groups)
             path = paths.of(item)
         except GraphError as error:
             return ItemFailure(external_id, item["name"], f"could not read its permissions or folder: {error}")

@@ -4,6 +4,11 @@ A walk with no link lists every item of the library; a walk from a deltaLink
 lists what changed since, deleted items included. The checkpoint keeps, per
 library id, ``{"delta": deltaLink}`` once a walk is over, or ``{"next": nextLink,
 "changes": bool}`` while one is under way, so a killed run resumes mid-walk.
+
+Walks that load changes ask Graph to list sharing changes too (``Prefer:
+deltashowsharingchanges, hierarchicalsharing``): an item whose permissions alone
+changed comes back with ``@microsoft.graph.sharedChanged``, its eTag unchanged;
+with hierarchical sharing a folder stands for the files that inherit from it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from connectors.interfaces import Checkpoint, CheckpointExpired, ConnectorError
 from connectors.sharepoint.errors import GraphError
 from connectors.sharepoint.graph import GraphClient
 from connectors.sharepoint.libraries import Library, access_error
+
+SHOW_SHARING_CHANGES = {"Prefer": "deltashowsharingchanges, hierarchicalsharing"}
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,14 @@ def first_link(library: Library) -> str:
     return f"drives/{library.id}/root/delta"
 
 
-def pages(graph: GraphClient, library: Library, link: str, params: dict | None = None) -> Iterator[DeltaPage]:
+def sharing_changed(item: dict) -> bool:
+    return str(item.get("@microsoft.graph.sharedChanged", "")).lower() == "true"
+
+
+def pages(graph: GraphClient, library: Library, link: str, params: dict | None = None, headers: dict | None = None) -> Iterator[DeltaPage]:
     while link:
         try:
-            body = graph.get(link, params)
+            body = graph.get(link, params, headers)
         except GraphError as error:
             if error.status == 410:  # the token is too old, or the service reset it: only a full walk helps
                 raise CheckpointExpired(f"SharePoint can no longer list the changes of {library.describe()} ({error.code})") from error
@@ -65,6 +76,9 @@ class LibraryLinks:
             self._links[library.id] = {"next": page.next_link, "changes": changes}
         else:
             self._links[library.id] = {"delta": page.delta_link}
+        return self.current()
+
+    def current(self) -> Checkpoint:
         return Checkpoint({"drives": dict(self._links)})
 
     def final(self) -> Checkpoint:

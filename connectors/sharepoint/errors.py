@@ -13,6 +13,10 @@ GRANT_PERMISSIONS = (
     "In Entra ID > App registrations > your app > API permissions, add the Microsoft Graph application "
     "permissions Sites.Read.All and Files.Read.All, then click 'Grant admin consent'."
 )
+GRANT_SHAREPOINT_PERMISSIONS = (
+    "In Entra ID > App registrations > your app > API permissions, add the SharePoint application permission "
+    "Sites.Read.All (or Sites.Selected, with the site granted to the app), then click 'Grant admin consent'."
+)
 
 
 class GraphError(ConnectorError):
@@ -25,12 +29,21 @@ class GraphError(ConnectorError):
     @classmethod
     def from_response(cls, response: requests.Response) -> GraphError:
         try:
-            error = response.json().get("error")
-        except (ValueError, AttributeError):  # not JSON, or not an object
-            error = None
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        # Graph: {"error": {"code", "message"}}; SharePoint REST: {"odata.error": {"code", "message": {"value"}}},
+        # or for a token it refuses only {"error_description"}.
+        error = body.get("error") or body.get("odata.error")
         if not isinstance(error, dict):
             error = {}
-        return cls(response.status_code, error.get("code") or response.reason, error.get("message") or response.text[:200], response.url)
+        message = error.get("message")
+        if isinstance(message, dict):
+            message = message.get("value")
+        detail = message or body.get("error_description") or response.text[:200]
+        return cls(response.status_code, error.get("code") or response.reason, detail, response.url)
 
 
 def unreachable(url: str, error: requests.RequestException) -> ConnectorError:

@@ -1,4 +1,8 @@
-"""Microsoft Graph over the connector's SourceSession: the bearer token, paging, and file downloads."""
+"""Microsoft Graph over the connector's SourceSession: the bearer token, paging, and file downloads.
+
+The same client speaks to a site's SharePoint REST API (``…/_api``): another
+base, another token scope, and SharePoint's JSON without OData metadata.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.interfaces import ConnectorError
-from connectors.sharepoint.auth import GraphTokens
+from connectors.sharepoint.auth import AppTokens
 from connectors.sharepoint.errors import GraphError, unreachable
 
 
@@ -17,18 +21,20 @@ class DownloadFailed(OSError):
 
 
 class GraphClient:
-    def __init__(self, graph_url: str, session: requests.Session, tokens: GraphTokens):
+    def __init__(self, graph_url: str, session: requests.Session, tokens: AppTokens, scope: str, accept: str = "application/json"):
         self.base = graph_url.rstrip("/")
         self.session = session
         self.tokens = tokens
+        self.scope = scope
+        self.accept = accept
         parts = urlsplit(self.base)
         self._origin = f"{parts.scheme}://{parts.netloc}/"
 
-    def get(self, path_or_url: str, params: dict | None = None) -> dict:
+    def get(self, path_or_url: str, params: dict | None = None, headers: dict | None = None) -> dict:
         """One Graph resource; ``path_or_url`` is relative to graph_url, or a nextLink / deltaLink."""
         url = self._url(path_or_url)
         try:
-            response = self._send(url, params=params)
+            response = self._send(url, params=params, headers=headers or {})
         except requests.RequestException as error:
             raise unreachable(url, error) from error
         if not response.ok:
@@ -39,14 +45,14 @@ class GraphClient:
         """Every member of a collection, following ``@odata.nextLink`` page after page."""
         page = self.get(path, params)
         yield from page.get("value", [])
-        while next_link := page.get("@odata.nextLink"):
+        while next_link := page.get("@odata.nextLink") or page.get("odata.nextLink"):  # Graph's, SharePoint's
             page = self.get(next_link)
             yield from page.get("value", [])
 
     def download(self, drive_id: str, item_id: str) -> bytes:
         url = self._url(f"drives/{drive_id}/items/{item_id}/content")
         try:
-            response = self._send(url, allow_redirects=False)
+            response = self._send(url, headers={}, allow_redirects=False)
             if response.is_redirect:
                 # A pre-authenticated URL on another host: it gets no Authorization header, so the token stays here.
                 response = self.session.get(response.headers["Location"])
@@ -56,18 +62,19 @@ class GraphClient:
             raise DownloadFailed(_download_problem(GraphError.from_response(response)))
         return response.content
 
-    def _send(self, url: str, **kwargs) -> requests.Response:
+    def _send(self, url: str, headers: dict, **kwargs) -> requests.Response:
         if not url.startswith(self._origin):
-            raise ConnectorError(f"refusing to send the Graph token to {urlsplit(url).netloc}: not {self.base}")
-        response = self._authorized_get(url, **kwargs)
+            raise ConnectorError(f"refusing to send the app's token to {urlsplit(url).netloc}: not {self.base}")
+        response = self._authorized_get(url, headers, **kwargs)
         if response.status_code == 401:
             # Revoked or expired early: msal would hand back the same cached token, so drop it and retry once.
             self.tokens.forget()
-            response = self._authorized_get(url, **kwargs)
+            response = self._authorized_get(url, headers, **kwargs)
         return response
 
-    def _authorized_get(self, url: str, **kwargs) -> requests.Response:
-        return self.session.get(url, headers={"Authorization": f"Bearer {self.tokens.token()}"}, **kwargs)
+    def _authorized_get(self, url: str, headers: dict, **kwargs) -> requests.Response:
+        sent = {"Accept": self.accept, **headers, "Authorization": f"Bearer {self.tokens.token(self.scope)}"}
+        return self.session.get(url, headers=sent, **kwargs)
 
     def _url(self, path_or_url: str) -> str:
         return path_or_url if "://" in path_or_url else f"{self.base}/{path_or_url.lstrip('/')}"

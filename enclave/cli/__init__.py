@@ -9,7 +9,20 @@ import typer
 
 from assistant.errors import ConfigurationError, Conflict, EnclaveError, InvalidRequest
 
-from . import audit, connectors, evaluate, ingest, models, query, replay, serve, status, users
+from . import (
+    audit,
+    backups,
+    connectors,
+    doctor,
+    evaluate,
+    ingest,
+    models,
+    query,
+    replay,
+    serve,
+    status,
+    users,
+)
 
 app = typer.Typer(
     name="enclave",
@@ -28,6 +41,9 @@ app.command("config")(status.config)
 app.command("serve")(serve.serve)
 app.command("sync")(connectors.sync)
 app.command("eval")(evaluate.evaluate)
+app.command("doctor")(doctor.doctor)
+app.command("backup")(backups.backup)
+app.command("restore")(backups.restore)
 app.add_typer(models.app, name="models")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="apikeys")

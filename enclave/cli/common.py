@@ -18,6 +18,7 @@ from rich.text import Text
 
 from assistant.config import Settings
 from assistant.errors import ConfigurationError
+from enclave.data_dir import check_writable
 from enclave.runtime import Runtime
 
 # soft_wrap: long paths and reasons stay on one line when output is piped or logged.
@@ -34,8 +35,11 @@ def load_settings() -> Settings:
 
 
 def runtime(model: str | None = None, writes: bool = False) -> Runtime:
-    """The runtime for a command; ``writes`` commands take the index exclusively."""
-    return Runtime(load_settings(), model=model, index_lock="exclusive" if writes else "shared")
+    """The runtime for a command; ``writes`` commands take the index exclusively. A data directory that
+    cannot be written or has no room left stops the command here, with its path."""
+    settings = load_settings()
+    check_writable(settings)
+    return Runtime(settings, model=model, index_lock="exclusive" if writes else "shared")
 
 
 class RateColumn(ProgressColumn):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from assistant.accounts import INITIAL_PASSWORD_FILE
+from enclave.data_dir import check_writable
 from enclave.runtime import Runtime
 
 from .common import err, load_settings
@@ -24,7 +25,11 @@ def serve(
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
-    app = create_app(Runtime(settings, index_lock="exclusive"))
+    check_writable(settings)
+    runtime = Runtime(settings, index_lock="exclusive")
+    # Opened here, not in the app's start-up: a damaged database or index stops the command with its path.
+    runtime.open_storage()
+    app = create_app(runtime)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err.print(f"Enclave is starting at [bold]http://{shown}:{port}/[/bold]")
     password_file = settings.data_dir / INITIAL_PASSWORD_FILE

@@ -1,4 +1,5 @@
-"""enclave users add | list | passwd, and enclave apikeys create | list | revoke; changes are audited (via cli)"""
+"""enclave users add | list | passwd | sync-groups, and enclave apikeys create | list | revoke; changes are audited
+(via cli)"""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from assistant import accounts
 from assistant.db import session_factory
 from assistant.db.models import ApiKey, User
-from assistant.errors import InvalidRequest, NotFoundError
+from assistant.errors import ConfigurationError, InvalidRequest, NotFoundError
+from enclave.identity.groups import GroupSync, configured_methods
 
 from ..audit import cli_actor, record
-from .common import err, load_settings, out
+from .common import counting_progress, err, load_settings, out
 
 users_app = typer.Typer(help="Manage who can log in, their role and groups.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for internal tools (Authorization: Bearer KEY).", no_args_is_help=True)
@@ -95,6 +97,34 @@ def passwd(
         record(session, cli_actor(), "user.password_reset", user.email)
         session.commit()
     out.print(f"Password of {email} changed.")
+
+
+@users_app.command("sync-groups")
+def sync_groups() -> None:
+    """Read every directory person's groups again now (LDAP, Microsoft Graph) and print what changed.
+
+    The server does this every group_sync_minutes; exit 1 when some people's groups could not be read.
+
+    Example: enclave users sync-groups
+    """
+    settings = load_settings()
+    if not configured_methods(settings):
+        raise ConfigurationError("no directory is configured: set ldap_url, or graph_tenant_id for OpenID Connect people")
+    with counting_progress("people", transient=True) as bar:
+        task = bar.add_task("", label="Group sync", total=None)
+        report = GroupSync(settings, session_factory(settings.effective_database_url)).run(
+            lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    for email, changes in report.changed.items():
+        out.print(f"{email}: {' '.join(changes)}", markup=False)
+    for email in report.disabled:
+        out.print(f"{email}: disabled (gone or disabled in the directory)")
+    for email, reason in report.failed.items():
+        err.print(f"{email}: groups not read: {reason}", style="red", markup=False)
+    out.print(f"Group sync: {report.people} people, {len(report.changed)} changed, {len(report.disabled)} disabled, "
+              f"{len(report.failed)} failed.")  # fmt: skip
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @keys_app.command("create")

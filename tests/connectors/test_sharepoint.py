@@ -13,6 +13,7 @@ connector's CA bundle winning over REQUESTS_CA_BUNDLE.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -20,16 +21,19 @@ import time
 
 import certifi
 import docx
+import jwt
 import pytest
+import requests
 
 from assistant.access import Access
 from connectors.interfaces import Checkpoint, CheckpointExpired, ConnectorError, Deleted
-from connectors.sharepoint.acl import access_from
+from connectors.sharepoint.acl import SiteGroup, access_from
 from connectors.sharepoint.config import SharePointConfig
 from connectors.sharepoint.connector import SharePointConnector
 from connectors.sharepoint.graph import DownloadFailed
 from ingest.documents import ItemFailure, SourceDocument
 from tests.emulators.graph import GraphEmulator, Tenant, group_grant, sharing_link, site_group_grant, user_grant
+from tests.emulators.graph.certificates import app_certificate
 from tests.emulators.server import BackgroundServer, make_ca
 
 CLIENT_ID = "5c1e7a43-enclave-app"
@@ -37,6 +41,7 @@ SECRET = "s3cret~value"
 ENGINEERING = "https://contoso.sharepoint.com/sites/Engineering"
 SALES = "https://contoso.sharepoint.com/sites/Sales"
 PLATFORM_GROUP = "0f7c1a52-7e1b-4d5e-9a43-platform"
+ENGINEERS_GROUP = "6d0e8b7f-2c4a-4f1e-8b9d-engineers"
 
 
 def word_document(text: str) -> bytes:
@@ -63,12 +68,27 @@ def server(emulator, ca):
         yield running
 
 
+@pytest.fixture(scope="module")
+def certificate():
+    return app_certificate()
+
+
 @pytest.fixture
-def tenant(emulator) -> Tenant:
-    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items."""
+def tenant(emulator, certificate) -> Tenant:
+    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items.
+
+    Engineering's libraries inherit from its "Engineering Members" group: erin, and the Entra ID group
+    Engineers. The app has a client secret and a certificate.
+    """
     tenant = Tenant()
-    tenant.add_app(CLIENT_ID, SECRET)
-    engineering = tenant.add_site(ENGINEERING, "Engineering", [site_group_grant("Engineering Members")])
+    tenant.add_app(CLIENT_ID, SECRET, certificate=certificate.certificate)
+    engineering = tenant.add_site(ENGINEERING, "Engineering")
+    engineering.add_group("Engineering Owners").add_person("olga@contoso.com")
+    members = engineering.add_group("Engineering Members")
+    members.add_person("erin@contoso.com")
+    members.add_entra_group(ENGINEERS_GROUP, "Engineers")
+    engineering.add_group("Engineering Visitors")
+    engineering.permissions = [site_group_grant(members)]
     documents = engineering.add_drive("Documents", "Shared Documents")
     documents.add_file("Specs/design.docx", word_document("The design."), [user_grant("alice@contoso.com"), group_grant(PLATFORM_GROUP, "Platform Team")])
     documents.add_file("Specs/2024/roadmap.md", b"# Roadmap\n\nShip it.\n")
@@ -100,6 +120,7 @@ def connect(server, ca, tenant):
             "authority_host": server.url,
             "graph_url": f"{server.url}/v1.0",
             "ca_bundle": ca.ca_pem,
+            "sharepoint_url": server.url,
         } | overrides
         made.append(SharePointConnector(SharePointConfig.model_validate(settings)))
         return made[-1]
@@ -166,9 +187,10 @@ def test_a_checkpoint_follows_every_page_and_is_json(connect, emulator):
 
     delta_pages = len(emulator.requests_to("/root/delta"))
     checkpoints = [e for e in events if isinstance(e, Checkpoint)]
-    assert len(checkpoints) == delta_pages + 1  # one per page, and the final one
+    assert len(checkpoints) == delta_pages + 2 + 1  # one per page, one per site, and the final one
     state = json.loads(json.dumps(final_checkpoint(events)))
     assert len(state["drives"]) == 3
+    assert state["site_groups"] == {ENGINEERING: {}, SALES: {}}  # a client secret reads no site groups
     assert all(set(link) == {"delta"} for link in state["drives"].values())
 
 
@@ -212,7 +234,7 @@ def test_the_token_goes_to_graph_only(connect, tenant):
     drive_id = tenant.sites[0].drives[0].id
     tampered = {"drives": {drive_id: {"delta": "https://attacker.example/v1.0/drives/x/root/delta?token=1"}}}
 
-    with pytest.raises(ConnectorError, match="refusing to send the Graph token to attacker.example"):
+    with pytest.raises(ConnectorError, match="refusing to send the app's token to attacker.example"):
         sync(connect(), tampered)
 
 
@@ -309,8 +331,9 @@ def test_a_revoked_token_is_replaced(connect, tenant):
 
 
 def test_connection_summary(connect):
-    assert connect().test_connection() == "Connected: 2 sites, 3 document libraries"
-    assert connect(site_urls=[SALES]).test_connection() == "Connected: 1 site, 1 document library"
+    unexpanded = "; site groups are not expanded to their members (that needs a certificate)"
+    assert connect().test_connection() == "Connected: 2 sites, 3 document libraries" + unexpanded
+    assert connect(site_urls=[SALES]).test_connection() == "Connected: 1 site, 1 document library" + unexpanded
 
 
 def test_wrong_client_secret_is_explained(connect):
@@ -478,3 +501,253 @@ def test_config_refuses_addresses_that_are_not_https(field, value, example):
 
     with pytest.raises(ValueError, match=f"is not an https:// address such as {example}"):
         SharePointConfig.model_validate(settings)
+
+
+# --- Certificates, site groups and sharing changes ----------------------------------------------
+
+
+@pytest.fixture
+def connect_by_certificate(connect, certificate):
+    def make(**overrides) -> SharePointConnector:
+        return connect(credential="certificate", client_secret=None, client_certificate=certificate.pem, **overrides)
+
+    return make
+
+
+def test_site_groups_become_their_members_and_keep_their_name(connect_by_certificate):
+    found = documents(sync(connect_by_certificate()))
+
+    assert found["Specs/2024/roadmap.md"].access == Access.restricted(
+        users={"erin@contoso.com"}, groups={"engineering members", ENGINEERS_GROUP, "engineers"}
+    )
+    assert found["Specs/design.docx"].access == Access.restricted(  # its own permissions: no site group
+        users={"alice@contoso.com"}, groups={PLATFORM_GROUP, "platform team"}
+    )
+    # Sales grants a site group by name only, which SharePoint does not list: its name is all there is.
+    assert found["pipeline.csv"].access == Access.restricted(groups={"sales members"})
+
+
+def test_site_groups_are_read_once_per_sync_with_a_certificate_token(connect_by_certificate, emulator, tenant):
+    events = sync(connect_by_certificate())
+
+    reads = emulator.requests_to("/_api/web/sitegroups")
+    assert [r.path for r in reads] == ["/sites/Engineering/_api/web/sitegroups"] * 2 + ["/sites/Sales/_api/web/sitegroups"]
+    assert len(documents(events)) == 8  # three groups in pages of two: read twice for eight files, not per file
+    tokens = {r.authorization.removeprefix("Bearer ") for r in reads}
+    assert {tenant.tokens[t].audience for t in tokens} == {"https://contoso.sharepoint.com"}
+    assert all(tenant.tokens[t].by_certificate for t in tokens)
+    assert set(final_checkpoint(events)["site_groups"][ENGINEERING]) == {"3", "4", "5"}
+
+
+def test_a_membership_change_regrants_only_that_groups_files_without_their_content(connect_by_certificate, tenant, emulator):
+    connector = connect_by_certificate()
+    first = sync(connector)
+    roadmap_before = documents(first)["Specs/2024/roadmap.md"]
+    members = tenant.sites[0].groups[1]
+    members.remove(ENGINEERS_GROUP)
+    members.add_person("frank@contoso.com")
+    emulator.requests.clear()
+
+    second = sync(connector_again := connect_by_certificate(), final_checkpoint(first))
+
+    regranted = documents(second)
+    assert list(regranted) == ["Specs/2024/roadmap.md"]  # the one indexed file that inherits from the group
+    roadmap = regranted["Specs/2024/roadmap.md"]
+    assert roadmap.access == Access.restricted(users={"erin@contoso.com", "frank@contoso.com"}, groups={"engineering members"})
+    assert roadmap.version == roadmap_before.version  # the indexer keeps its chunks and applies the new readers
+    assert not emulator.requests_to("/content") and not emulator.requests_to("download.aspx")
+    assert documents(sync(connector_again, final_checkpoint(second))) == {}  # remembered: nothing more to do
+
+
+def test_a_membership_change_interrupted_is_done_again(connect_by_certificate, tenant):
+    first = sync(connect_by_certificate())
+    tenant.sites[0].groups[1].remove("erin@contoso.com")
+    interrupted = []
+    for event in connect_by_certificate().load(final_checkpoint(first)):
+        if isinstance(event, SourceDocument):
+            break  # killed before the site was done
+        interrupted.append(event)
+
+    resumed = documents(sync(connect_by_certificate(), [e for e in interrupted if isinstance(e, Checkpoint)][-1].state))
+
+    assert list(resumed) == ["Specs/2024/roadmap.md"]
+    assert "erin@contoso.com" not in resumed["Specs/2024/roadmap.md"].access.users
+
+
+def test_a_sharing_change_alone_updates_the_acl_without_a_download(connect, tenant, emulator):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    drive = tenant.sites[0].drives[0]
+    design = drive.file("design.docx")
+    version = design.etag
+    drive.share(design, [user_grant("carol@contoso.com")])
+    emulator.requests.clear()
+
+    changed = documents(sync(connector, checkpoint))
+
+    assert list(changed) == ["Specs/design.docx"]
+    assert changed["Specs/design.docx"].access == Access.restricted(users={"carol@contoso.com"})
+    assert changed["Specs/design.docx"].version == version
+    assert not emulator.requests_to("/content")
+    assert {r.prefer for r in emulator.requests_to("/root/delta")} == {"deltashowsharingchanges, hierarchicalsharing"}
+
+
+def test_a_folders_sharing_change_reaches_the_files_that_inherit_it(connect, tenant, emulator):
+    connector = connect()
+    checkpoint = final_checkpoint(sync(connector))
+    drive = tenant.sites[0].drives[0]
+    drive.share(drive.folder_at("Specs"), [group_grant(PLATFORM_GROUP, "Platform Team")])
+    emulator.requests.clear()
+
+    changed = documents(sync(connector, checkpoint))
+
+    # Every file beneath is read again: roadmap.md, two folders down, inherits the folder's permissions;
+    # design.docx keeps its own.
+    assert sorted(changed) == ["Specs/2024/roadmap.md", "Specs/design.docx"]
+    assert changed["Specs/2024/roadmap.md"].access == Access.restricted(groups={PLATFORM_GROUP, "platform team"})
+    assert changed["Specs/design.docx"].access == Access.restricted(users={"alice@contoso.com"}, groups={PLATFORM_GROUP, "platform team"})
+    assert not emulator.requests_to("/content")
+
+
+def test_a_certificate_entra_id_does_not_know_is_refused_clearly(connect):
+    stranger = app_certificate("Not uploaded")
+
+    with pytest.raises(ConnectorError) as raised:
+        connect(credential="certificate", client_certificate=stranger.pem).test_connection()
+
+    message = str(raised.value)
+    assert message.startswith(f"Entra ID refused the certificate of app {CLIENT_ID} (AADSTS700027: The certificate with identifier")
+    assert message.endswith(
+        "Certificates & secrets > Certificates; the thumbprint listed there must be "
+        f"{stranger.thumbprint}, the one Enclave signs with."
+    )
+
+
+def test_connection_summary_with_a_certificate_counts_site_groups(connect_by_certificate):
+    assert connect_by_certificate().test_connection() == "Connected: 2 sites, 3 document libraries, 3 site groups"
+
+
+def test_missing_sharepoint_permissions_are_explained(connect_by_certificate, tenant):
+    tenant.apps[CLIENT_ID].sharepoint_roles = frozenset()  # Graph's permissions granted, SharePoint's not
+
+    with pytest.raises(ConnectorError) as raised:
+        sync(connect_by_certificate())
+
+    assert str(raised.value).startswith(
+        f"SharePoint refused to list the site groups of {ENGINEERING} (HTTP 403: Access denied. You do not have "
+        "permission to perform this action or access this resource.). In Entra ID > App registrations > your app > "
+        "API permissions, add the SharePoint application permission Sites.Read.All"
+    )
+
+
+# --- The emulator's sign-in checks, which the tests above rely on --------------------------------
+
+
+SHAREPOINT_SCOPE = "https://contoso.sharepoint.com/.default"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@pytest.fixture
+def token_endpoint(server, tenant) -> str:
+    return f"{server.url}/{tenant.tenant_id}/oauth2/v2.0/token"
+
+
+def request_token(token_endpoint: str, ca, **form) -> requests.Response:
+    data = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "scope": SHAREPOINT_SCOPE} | form
+    return requests.post(token_endpoint, data=data, verify=str(ca.ca_pem), timeout=10)
+
+
+def signed_assertion(named, key_pem: str, audience: str, **claims) -> dict:
+    """A client assertion naming certificate ``named`` (x5t), signed with ``key_pem``."""
+    now = int(time.time())
+    payload = {"aud": audience, "iss": CLIENT_ID, "sub": CLIENT_ID, "exp": now + 600, "nbf": now - 5, "jti": str(now)} | claims
+    x5t = base64.urlsafe_b64encode(bytes.fromhex(named.thumbprint)).decode().rstrip("=")
+    return {"client_assertion_type": JWT_BEARER, "client_assertion": jwt.encode(payload, key_pem, algorithm="RS256", headers={"x5t": x5t})}
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [("forged", 700027), ("expired", 700024), ("for another endpoint", 50027), ("of another app", 700021)],
+)
+def test_the_emulator_refuses_client_assertions_it_cannot_trust(token_endpoint, ca, certificate, case, code):
+    key = app_certificate("forger").key_pem if case == "forged" else certificate.key_pem
+    claims = {
+        "expired": {"exp": int(time.time()) - 60},
+        "for another endpoint": {"aud": "https://login.microsoftonline.com/common/oauth2/v2.0/token"},
+        "of another app": {"sub": "someone-else"},
+    }.get(case, {})
+    assert request_token(token_endpoint, ca, **signed_assertion(certificate, certificate.key_pem, token_endpoint)).ok
+
+    refused = request_token(token_endpoint, ca, **signed_assertion(certificate, key, token_endpoint, **claims))
+
+    assert (refused.status_code, refused.json()["error"], refused.json()["error_codes"]) == (401, "invalid_client", [code])
+    assert refused.json()["error_description"].startswith(f"AADSTS{code}: ")
+
+
+def test_sharepoint_refuses_app_only_tokens_got_with_a_client_secret(token_endpoint, ca, server, certificate):
+    def site_groups(**credential) -> requests.Response:
+        token = request_token(token_endpoint, ca, **credential).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json;odata=nometadata"}
+        return requests.get(f"{server.url}/sites/Engineering/_api/web/sitegroups", headers=headers, verify=str(ca.ca_pem), timeout=10)
+
+    by_secret = site_groups(client_secret=SECRET)
+    by_certificate = site_groups(**signed_assertion(certificate, certificate.key_pem, token_endpoint))
+
+    assert (by_secret.status_code, by_secret.json()) == (401, {"error_description": "Unsupported app only token."})
+    assert by_certificate.status_code == 200
+    assert [g["Title"] for g in by_certificate.json()["value"]] == ["Engineering Owners", "Engineering Members"]
+
+
+# --- The config ----------------------------------------------------------------------------------
+
+
+def certificate_config(**values) -> dict:
+    return {"tenant_id": "t", "client_id": "c", "site_urls": [ENGINEERING]} | values
+
+
+def test_a_certificate_pasted_on_one_line_is_read_and_its_thumbprint_computed(certificate):
+    one_line = certificate.pem.replace("\n", "")  # what a single-line password field keeps of it
+
+    config = SharePointConfig.model_validate(certificate_config(client_certificate=one_line))
+
+    assert config.credential == "certificate"
+    assert config.certificate_thumbprint == certificate.thumbprint
+    assert config.client_certificate.get_secret_value() == certificate.pem
+    assert config.client_credential() == {"private_key": certificate.pem, "thumbprint": certificate.thumbprint}
+
+
+def test_switching_credentials_keeps_only_the_chosen_one(certificate):
+    both = certificate_config(client_secret="s", client_certificate=certificate.pem)
+
+    assert SharePointConfig.model_validate(both | {"credential": "certificate"}).client_secret is None
+    by_secret = SharePointConfig.model_validate(both | {"credential": "client_secret"})
+    assert (by_secret.client_certificate, by_secret.certificate_thumbprint) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({}, "credential 'certificate' needs client_certificate"),
+        ({"client_secret": "s", "client_certificate": "PEM"}, "give client_certificate or client_secret, not both"),
+        ({"credential": "client_secret"}, "credential 'client_secret' needs client_secret"),
+        ({"client_certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"}, "holds no private key"),
+        ({"client_certificate": "KEY ONLY"}, "has no certificate: add it after the private key, or give certificate_thumbprint"),
+        ({"client_certificate": "OTHER KEY"}, "the private key does not belong to the certificate"),
+        ({"client_certificate": "PEM", "certificate_thumbprint": "00" * 20}, "is not the certificate's thumbprint"),
+        ({"client_certificate": "PEM", "certificate_thumbprint": "abc"}, "is not a SHA-1 thumbprint"),
+    ],
+)
+def test_config_says_what_is_wrong_with_a_credential(certificate, values, error):
+    pems = {"PEM": certificate.pem, "KEY ONLY": certificate.key_pem, "OTHER KEY": app_certificate().key_pem + certificate.cert_pem}
+    values = {k: pems.get(v, v) for k, v in values.items()}
+
+    with pytest.raises(ValueError, match=error):
+        SharePointConfig.model_validate(certificate_config(**values))
+
+
+def test_a_site_group_holding_everyone_makes_its_files_public():
+    everyone = SiteGroup("7", "Visitors", everyone=True)
+    grant = site_group_grant("Visitors") | {"grantedToV2": {"siteGroup": {"id": "7", "displayName": "Visitors"}}}
+
+    assert access_from([grant], {"7": everyone}) == Access.everyone()
+    assert access_from([grant]) == Access.restricted(groups={"visitors"})

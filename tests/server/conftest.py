@@ -58,12 +58,16 @@ class EnclaveServer:
         return httpx.Client(base_url=self.url, timeout=120, **kwargs)
 
     def login(self, email: str, password: str = PASSWORD) -> httpx.Client:
-        """A cookie-authenticated browser-like client, with its CSRF token as a default header."""
-        client = self.client()
-        response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
-        response.raise_for_status()
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        return client
+        return browser_login(self.url, email, password)
+
+
+def browser_login(url: str, login: str, password: str = PASSWORD) -> httpx.Client:
+    """A cookie-authenticated browser-like client, with its CSRF token as a default header."""
+    client = httpx.Client(base_url=url, timeout=120)
+    response = client.post("/api/v1/auth/login", json={"email": login, "password": password})
+    response.raise_for_status()
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
 
 
 def make_person(runtime: Runtime, url: str, email: str, role: str, groups=()) -> Person:
@@ -75,9 +79,10 @@ def make_person(runtime: Runtime, url: str, email: str, role: str, groups=()) ->
     return Person(email, key, client)
 
 
-def index_corpus(runtime: Runtime) -> dict[str, str]:
+def index_corpus(runtime: Runtime, corpus: dict[str, tuple[str, Access]] = CORPUS) -> dict[str, str]:
+    """Index ``corpus`` (file name -> (text, access)); returns file name -> document id."""
     ids = {}
-    for name, (text, access) in CORPUS.items():
+    for name, (text, access) in corpus.items():
         item = SourceDocument(external_id=name, title=name, uri=f"file:///corpus/{name}", content=text.encode(),
                               filename=name, access=access)
         ids[name] = runtime.sink.index(Source("files", "local"), item).document_id

@@ -8,6 +8,7 @@ import pytest
 from assistant.db.models import ConnectorRecord
 from assistant.secrets import MASK, SecretBox
 from enclave.sources.configs import unseal
+from tests.emulators.graph.certificates import app_certificate
 from tests.fakes import SlowLLM
 from tests.polling import eventually
 
@@ -40,9 +41,16 @@ def test_types_describe_each_sources_fields_with_help(server):
     _, _, admin, employee = server
     types = {t["type"]: t for t in admin.client.get("/api/v1/connectors/types").json()}
     assert set(types) == {"local", "sharepoint", "salesforce"}
-    secret = types["sharepoint"]["schema"]["properties"]["client_secret"]
-    assert secret["format"] == "password" and secret["writeOnly"] is True
-    assert "Certificates & secrets" in secret["description"] or secret["description"]
+    sharepoint = types["sharepoint"]["schema"]["properties"]
+    for name in ("client_secret", "client_certificate"):
+        secret = next(shape for shape in sharepoint[name]["anyOf"] if shape["type"] == "string")
+        assert secret["format"] == "password" and secret["writeOnly"] is True
+        assert "Certificates & secrets" in sharepoint[name]["description"]
+    # The form shows each credential's fields only while that credential is chosen ("<choice> only: ...").
+    assert sharepoint["credential"]["enum"] == ["certificate", "client_secret"]
+    assert sharepoint["client_certificate"]["description"].startswith("certificate only: ")
+    assert sharepoint["certificate_thumbprint"]["description"].startswith("certificate only: ")
+    assert sharepoint["client_secret"]["description"].startswith("client_secret only: ")
     assert types["local"]["schema"]["properties"]["path"]["description"]
     assert employee.client.get("/api/v1/connectors/types").status_code == 403
 
@@ -123,7 +131,7 @@ def test_bad_settings_get_clear_answers(server, tmp_path):
     unknown = admin.client.post("/api/v1/connectors", json={"type": "dropbox", "name": "D", "config": {}})
     assert unknown.status_code == 400 and "unknown connector type" in unknown.json()["detail"]
     incomplete = admin.client.post("/api/v1/connectors/test", json={"type": "sharepoint", "config": {"tenant_id": "t"}})
-    assert incomplete.json()["ok"] is False and "client_secret" in incomplete.json()["message"]
+    assert incomplete.json()["ok"] is False and "client_id" in incomplete.json()["message"]
     admin.client.post("/api/v1/connectors", json={"type": "local", "name": "Twice", "config": {"path": str(tmp_path)}})
     again = admin.client.post("/api/v1/connectors", json={"type": "local", "name": "Twice", "config": {"path": str(tmp_path)}})
     assert again.status_code == 400 and "already exists" in again.json()["detail"]
@@ -155,3 +163,17 @@ def test_secrets_are_masked_and_kept_when_sent_back_masked(server):
     with runtime.sessions() as session:
         record = session.get(ConnectorRecord, connector["id"])
         assert unseal(record.type, record.config, SecretBox(runtime.settings)).client_secret.get_secret_value() == "rotated"
+
+    # Switching to a certificate, as the form sends it: the secret it no longer shows is not sent, and goes.
+    certificate = app_certificate()
+    switched = admin.client.patch(f"/api/v1/connectors/{connector['id']}",
+                                  json={"config": {"credential": "certificate", "client_certificate": certificate.pem}})
+    assert switched.status_code == 200, switched.text
+    shown = switched.json()["config"]
+    assert (shown["client_certificate"], shown["client_secret"]) == (MASK, None)
+    assert shown["certificate_thumbprint"] == certificate.thumbprint
+    with runtime.sessions() as session:
+        stored = session.get(ConnectorRecord, connector["id"]).config
+    assert stored["client_certificate"].startswith("fernet:") and stored["client_secret"] is None
+    key_body = certificate.key_pem.splitlines()[1]
+    assert key_body.encode() not in (runtime.settings.data_dir / "enclave.db").read_bytes()

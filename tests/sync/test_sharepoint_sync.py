@@ -1,7 +1,9 @@
 """SharePoint synced end to end: Graph emulator over HTTPS -> sync engine -> the real index.
 
 Permissions are checked where employees meet them: search, ask, the OpenAI
-endpoint and downloads, through a running Enclave server.
+endpoint and downloads, through a running Enclave server. Site groups signed in
+for by certificate reach people through their Entra ID groups, and membership
+or sharing changes alone reach the index without a download or new vectors.
 """
 
 from __future__ import annotations
@@ -21,11 +23,17 @@ from tests.conftest import ENCLAVE, enclave_environment, run_enclave
 from tests.polling import eventually
 from tests.server.conftest import make_person, start_server
 
-from .sharepoint_tenant import FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
+from tests.emulators.graph import user_grant
+from tests.emulators.graph.certificates import app_certificate
+
+from .sharepoint_tenant import ENGINEERS_GROUP, FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
 
 ALICE = Viewer("alice@contoso.com")
 BOB = Viewer("bob@contoso.com", frozenset({"platform team"}))
 CAROL = Viewer("carol@contoso.com")
+DANA = Viewer("dana@contoso.com")  # in "Engineering Members" by name
+GINA = Viewer("gina@contoso.com", frozenset({ENGINEERS_GROUP}))  # in it through the Entra ID group Engineers
+ROLLOUT = "When does the Falcon rollout to the Oslo plant start?"
 
 
 def titles(runtime, query: str, viewer: Viewer) -> list[str]:
@@ -70,7 +78,7 @@ def test_an_expired_change_feed_means_a_full_load_that_prunes(runtime, sharepoin
     assert any("expired" in line for line in run.log)
     assert run.deleted == 1 and run.unchanged == len(FILES) - 1
     with runtime.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Document).where(Document.source == record.source_id)) == 3
+        assert session.scalar(select(func.count()).select_from(Document).where(Document.source == record.source_id)) == len(FILES) - 1
 
 
 def test_throttling_and_expired_tokens_are_survived(runtime, sharepoint):
@@ -90,6 +98,71 @@ def test_a_wrong_secret_fails_the_connection_test_in_words_an_admin_understands(
     assert not result.ok
     assert "client secret" in result.message and "Certificates & secrets" in result.message
     assert service.try_connection("sharepoint", sharepoint.config()).ok
+
+
+@pytest.fixture
+def embedded(runtime, monkeypatch) -> list[str]:
+    """Ids of the documents whose chunks get embedded and written, as they are."""
+    written: list[str] = []
+    write = runtime.indexer.write
+
+    def recording(chunks):
+        written.extend(sorted({c.origin.document_id for c in chunks}))
+        write(chunks)
+
+    monkeypatch.setattr(runtime.indexer, "write", recording)
+    return written
+
+
+def test_site_group_members_find_its_files_until_a_membership_change_without_reembedding(runtime, sharepoint, embedded):
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.certificate_config())
+    engine = SyncEngine(runtime)
+    first = engine.sync(record.id)
+    assert (first.status, first.indexed) == ("succeeded", len(FILES)), first.log
+    assert "rollout.md" in titles(runtime, ROLLOUT, GINA)
+    assert "rollout.md" in titles(runtime, ROLLOUT, DANA)
+    assert "rollout.md" not in titles(runtime, ROLLOUT, CAROL)
+    embedded.clear()
+
+    sharepoint.members.remove(ENGINEERS_GROUP)  # the Entra ID group leaves "Engineering Members"
+    sharepoint.emulator.requests.clear()
+    second = engine.sync(record.id)
+
+    assert (second.status, second.indexed, second.unchanged) == ("succeeded", 0, 1), second.log
+    assert embedded == [] and not sharepoint.emulator.requests_to("/content")
+    assert "rollout.md" not in titles(runtime, ROLLOUT, GINA)
+    assert "rollout.md" in titles(runtime, ROLLOUT, DANA)
+    with runtime.sessions() as session:
+        rollout = session.scalar(select(Document).where(Document.source == record.source_id, Document.title == "rollout.md"))
+    assert rollout.access == {"public": False, "users": ["dana@contoso.com"], "groups": ["engineering members"]}
+
+
+def test_a_sharing_change_alone_reaches_the_index_without_a_download(runtime, sharepoint, embedded):
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config())
+    engine = SyncEngine(runtime)
+    assert engine.sync(record.id).status == "succeeded"
+    embedded.clear()
+    drive = sharepoint.documents
+    drive.share(drive.file("membrane.md"), [user_grant("carol@contoso.com")])
+    sharepoint.emulator.requests.clear()
+
+    run = engine.sync(record.id)
+
+    assert (run.status, run.indexed, run.unchanged) == ("succeeded", 0, 1), run.log
+    assert embedded == [] and not sharepoint.emulator.requests_to("/content")
+    assert "membrane.md" in titles(runtime, "titanium membrane pressure sensor", CAROL)
+    assert "membrane.md" not in titles(runtime, "titanium membrane pressure sensor", ALICE)
+
+
+def test_certificate_sign_in_and_a_certificate_entra_id_does_not_know(sharepoint):
+    signed_in = service.try_connection("sharepoint", sharepoint.certificate_config())
+    assert signed_in.ok and signed_in.message.endswith("1 document library, 1 site group"), signed_in.message
+
+    stranger = app_certificate("Not uploaded")
+    refused = service.try_connection("sharepoint", sharepoint.certificate_config(client_certificate=stranger.pem))
+    assert not refused.ok
+    assert "refused the certificate" in refused.message and "AADSTS700027" in refused.message
+    assert stranger.thumbprint in refused.message and "Certificates & secrets > Certificates" in refused.message
 
 
 def test_killing_a_sync_midway_and_syncing_again_indexes_everything_exactly_once(make_settings, runtime, sharepoint):

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from assistant.db.models import as_utc
 
 # SQLite hands back times without their zone; they are UTC, and the API says so.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+# A database row's id in a path: bounded like the column, so a huge number is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Problem(BaseModel):
@@ -448,13 +451,33 @@ class RecentFailure(BaseModel):
     title: str
     reason: str
     attempts: int
-    last_failed_at: datetime
+    last_failed_at: UtcDatetime
 
 
 class EgressState(BaseModel):
     guarded: bool = Field(description="Whether the egress guard watches this process's connections.")
     refused: int = Field(description="Connections refused since the process started.")
     recent: list[str] = Field(description="The latest refusals: destination, and the code that tried.")
+
+
+class HiddenFor(BaseModel):
+    email: str
+    reason: str = Field(description="When their groups were last read, and why they could not be read since.")
+
+
+class DirectoryState(BaseModel):
+    directories: list[str] = Field(description="Where groups are read from: ldap, oidc (Microsoft Graph); empty: none.")
+    people: int = Field(description="Enabled people who sign in through a directory.")
+    last_synced_at: UtcDatetime | None = Field(description="The latest successful read of someone's groups.")
+    failing: int = Field(description="People whose groups could not be read at the last try.")
+    last_error: str | None
+    public_only: int = Field(description="People shown only public documents now: their groups are too old to trust.")
+    public_only_people: list[HiddenFor] = Field(description=f"The first {RECENT_FAILURES} of them, with why.")
+class BackupState(BaseModel):
+    directory: str = Field(description="Where scheduled backups go (the backup_dir setting).")
+    kept: int = Field(description="Complete backups there now.")
+    latest: str | None = Field(description="Name of the newest backup, if any.")
+    last_error: str | None = Field(description="Why the latest scheduled backup failed; null after a success.")
 
 
 class Overview(BaseModel):
@@ -468,6 +491,8 @@ class Overview(BaseModel):
     failures_total: int = Field(description="Items that could not be indexed, all sources.")
     recent_failures: list[RecentFailure] = Field(description=f"The latest {RECENT_FAILURES}.")
     egress: EgressState
+    directory: DirectoryState = Field(description="Group sync: how fresh everyone's groups are.")
+    backups: BackupState | None = Field(None, description="Scheduled backups; null when backup_dir is unset.")
 
 
 # The audit log

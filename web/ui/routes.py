@@ -25,6 +25,7 @@ from assistant.access import Access
 from assistant.db.models import BrowserSession, Conversation, Document
 from assistant.errors import NotFoundError
 from enclave import audit, permissions
+from enclave.identity import oidc
 
 from ..api.deps import SESSION_COOKIE, DbSession, RuntimeDep, client_address
 from ..api.routes import admin
@@ -69,19 +70,36 @@ ADMIN_SECTIONS = [
 AUDIT_PAGE_SIZE = 100
 
 
+# What the login page says when single sign-on failed (the kinds of ``enclave.identity.oidc``; details are audited).
+SIGN_IN_FAILURES = {
+    oidc.UNREACHABLE: "Your company's sign-in service could not be reached. Try again in a minute; if it keeps "
+    "failing, tell your administrator.",
+    oidc.DENIED: "Your company's sign-in did not let you in (access denied or cancelled). If you need Enclave, "
+    "ask your administrator for access.",
+    oidc.STALE_FLOW: "That sign-in had expired or was already used. Please sign in again.",
+    oidc.REJECTED: "Your company's sign-in answered in a way Enclave cannot trust, so you were not signed in. "
+    "Try again; if it keeps failing, tell your administrator.",
+    oidc.NO_EMAIL: "Your company's sign-in did not say your e-mail address. Ask your administrator to release "
+    "the email claim to Enclave.",
+    oidc.GROUPS: "Enclave could not read your groups from your company's directory, so you were not signed in. "
+    "Tell your administrator.",
+    oidc.ACCOUNT: "Your Enclave account cannot sign in (it may be disabled). Ask an administrator.",
+}
+
+
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
 
 
-def _redirect(location: str) -> RedirectResponse:
+def redirect(location: str) -> RedirectResponse:
     response = RedirectResponse(location, status_code=303)
     response.headers.update(SECURITY_HEADERS)
     return response
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path on this site only (never //elsewhere or a full URL)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
@@ -105,9 +123,9 @@ class PageGuard:
         browser = _browser_session(request, db)
         if browser is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return _redirect("/login" + ("" if here == "/" else f"?next={quote(here, safe='')}"))
+            return redirect("/login" + ("" if here == "/" else f"?next={quote(here, safe='')}"))
         if browser.user.must_change_password and not self.allow_password_change:
-            return _redirect("/password")
+            return redirect("/password")
         if self.admin and not browser.user.is_admin:
             actor = audit.Actor(browser.user.email, "session", client_address(request))
             audit.record(db, actor, "access.denied", f"GET {request.url.path}", "denied", reason="admins only", needs="admin")
@@ -132,12 +150,28 @@ ChangingPassword = Annotated[BrowserSession | Response, Depends(PageGuard(allow_
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, db: DbSession, next: str | None = Query(None)):
-    target = _safe_next(next)
+def login_page(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    next: str | None = Query(None),
+    sign_in: str | None = Query(None),
+):
+    target = safe_next(next)
     browser = _browser_session(request, db)
     if browser is not None:
-        return _redirect("/password" if browser.user.must_change_password else target)
-    return render(request, "login.html", next=target)
+        return redirect("/password" if browser.user.must_change_password else target)
+    settings = runtime.settings
+    return render(
+        request,
+        "login.html",
+        next=target,
+        sign_on=settings.oidc_display_name if settings.oidc_issuer else None,  # never blocked by a bad oidc setting
+        local_login=settings.local_login,
+        # With LDAP, people may sign in with a directory user name, which is no e-mail address.
+        directory_login=bool(settings.ldap_url),
+        sign_in_error=SIGN_IN_FAILURES.get(sign_in or ""),
+    )
 
 
 @router.get("/password", include_in_schema=False)

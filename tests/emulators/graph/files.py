@@ -1,6 +1,11 @@
-"""Microsoft Graph v1.0: sites by path, their drives, driveItems, delta, permissions and content.
+"""Microsoft Graph v1.0: sites by path, their drives, driveItems, their children, delta, permissions and content.
 
-Every route needs a bearer token the tenant issued (401 otherwise), answers 429
+Delta honours ``Prefer: deltashowsharingchanges`` (items whose permissions alone
+changed are listed, marked ``@microsoft.graph.sharedChanged``) and
+``hierarchicalsharing`` (only the item whose permissions were set, not those
+inheriting from it). Without the first, permission changes are not listed.
+
+Every route needs a bearer token the tenant issued for Graph (401 otherwise), answers 429
 while the tenant is throttling, and 403 when the app lacks the Graph roles. An
 item that is gone (or never was) answers 404 ``itemNotFound``; one the tenant
 marks failing answers 500 ``generalException``, whatever is asked of it.
@@ -18,9 +23,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tests.emulators.graph.faults import GraphFault, not_found, require
-from tests.emulators.graph.shapes import drive_json, item_json, permission_json, selected, site_json
+from tests.emulators.graph.identity import PUBLIC_GRAPH_RESOURCE
+from tests.emulators.graph.shapes import (
+    drive_json,
+    item_json,
+    permission_json,
+    selected,
+    site_json,
+)
 from tests.emulators.graph.tenant import App, Drive, Item, Tenant
 
+SHARED_CHANGED = "@microsoft.graph.sharedChanged"
 SITE_ROLES = frozenset({"Sites.Read.All", "Sites.ReadWrite.All", "Sites.FullControl.All"})
 FILE_ROLES = SITE_ROLES | {"Files.Read.All", "Files.ReadWrite.All"}
 
@@ -48,6 +61,13 @@ def graph_routes(current: Callable[[], Tenant]) -> APIRouter:
     @router.get("/v1.0/drives/{drive_id}/root/delta")
     def delta(drive_id: str, request: Request, token: str | None = None, caller: App = signed_in):
         return _delta(current(), _drive(current(), drive_id, caller), token, request)
+
+    @router.get("/v1.0/drives/{drive_id}/items/{item_id}/children")
+    def children(drive_id: str, item_id: str, request: Request, caller: App = signed_in):
+        drive = _drive(current(), drive_id, caller)
+        select = request.query_params.get("$select")
+        listed = [selected(item_json(drive, child, in_delta=False), select) for child in drive.children(_live_item(drive, item_id))]
+        return _page(current(), listed, request)
 
     @router.get("/v1.0/drives/{drive_id}/items/{item_id}")
     def item(drive_id: str, item_id: str, request: Request, caller: App = signed_in):
@@ -84,9 +104,12 @@ def _caller(tenant: Tenant, request: Request) -> App:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise GraphFault(401, "InvalidAuthenticationToken", "Access token is empty.")
-    caller = tenant.tokens.get(token)
-    if caller is None:
+    issued = tenant.tokens.get(token)
+    if issued is None:
         raise GraphFault(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+    if issued.audience != PUBLIC_GRAPH_RESOURCE:
+        raise GraphFault(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+    caller = issued.app
     if tenant.throttled_requests > 0:
         tenant.throttled_requests -= 1
         raise GraphFault(429, "activityLimitReached", "The request has been throttled", {"Retry-After": str(tenant.retry_after_s)})
@@ -127,25 +150,50 @@ def _delta(tenant: Tenant, drive: Drive, token: str | None, request: Request) ->
         # Documented: 410 with a Location that starts a fresh enumeration.
         raise GraphFault(410, "resyncRequired", "Resync required. Replace any local items with the server's version.", {"Location": link})
     if "walk" not in state:  # a new enumeration: everything, or what changed since a deltaLink
-        state = _start_walk(tenant, drive, state.get("since"), request.query_params.get("$select"))
-    ids = tenant.walks[state["walk"]]
+        prefer = {p.strip().lower() for p in request.headers.get("prefer", "").split(",")}
+        state = _start_walk(tenant, drive, state.get("since"), request.query_params.get("$select"), prefer)
+    listed = tenant.walks[state["walk"]]
     end = state["pos"] + tenant.page_size
-    body: dict = {"value": [selected(item_json(drive, drive.items[i], in_delta=True), state["select"]) for i in ids[state["pos"] : end]]}
-    if end < len(ids):
+    body: dict = {"value": [_listed(drive, drive.items[i], shared, state["select"]) for i, shared in listed[state["pos"] : end]]}
+    if end < len(listed):
         body["@odata.nextLink"] = f"{link}?token={_encode(state | {'pos': end})}"
     else:
         body["@odata.deltaLink"] = f"{link}?token={_encode({'gen': state['gen'], 'since': state['upto'], 'select': state['select']})}"
     return body
 
 
-def _start_walk(tenant: Tenant, drive: Drive, since: int | None, select: str | None) -> dict:
+def _start_walk(tenant: Tenant, drive: Drive, since: int | None, select: str | None, prefer: set[str]) -> dict:
     if since is None:  # parents before their children, as the service lists them
-        ids = [drive.root.id, *(i.id for i in drive.descendants(drive.root))]
+        listed = [(i.id, False) for i in (drive.root, *drive.descendants(drive.root))]
     else:  # each changed item once, in its latest state; a renamed folder's contents are not listed
-        ids = [i.id for i in sorted(drive.items.values(), key=lambda i: i.changed) if i.changed > since]
+        shared = _sharing_changed(drive, since, "hierarchicalsharing" in prefer) if "deltashowsharingchanges" in prefer else set()
+        items = sorted(drive.items.values(), key=lambda i: max(i.changed, i.shared if i.id in shared else 0))
+        listed = [(i.id, i.id in shared) for i in items if i.changed > since or i.id in shared]
     walk = secrets.token_hex(8)
-    tenant.walks[walk] = ids
+    tenant.walks[walk] = listed
     return {"gen": tenant.delta_generation, "walk": walk, "pos": 0, "upto": tenant.change, "select": select}
+
+
+def _sharing_changed(drive: Drive, since: int, hierarchical: bool) -> set[str]:
+    """Items whose permissions changed since ``since``; unless hierarchical, with those that inherit them."""
+    roots = [i for i in drive.items.values() if i.shared > since and not i.deleted]
+    if hierarchical:
+        return {i.id for i in roots}
+    inheriting = {d.id for root in roots for d in drive.descendants(root) if _inherits_from(d, root)}
+    return {i.id for i in roots} | inheriting
+
+
+def _inherits_from(item: Item, ancestor: Item) -> bool:
+    while item is not ancestor:
+        if item.permissions is not None:
+            return False
+        item = item.parent
+    return True
+
+
+def _listed(drive: Drive, item: Item, shared: bool, select: str | None) -> dict:
+    body = selected(item_json(drive, item, in_delta=True), select)
+    return body | {SHARED_CHANGED: "True"} if shared and not item.deleted else body
 
 
 def _encode(state: dict) -> str:

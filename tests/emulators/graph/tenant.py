@@ -1,8 +1,10 @@
-"""The emulated tenant: app registrations, sites, document libraries, files and their permissions.
+"""The emulated tenant: app registrations, sites and their groups, document libraries, files and their permissions.
 
-Tests build it, then change it between syncs (``modify``, ``rename``, ``delete``)
-and flip its fault switches (``expire_tokens``, ``expire_delta_tokens``, ``throttle``, ``fail_item``).
-Every change takes the next change number, which is what the delta feed pages by.
+Tests build it, then change it between syncs (``modify``, ``rename``, ``delete``,
+``share``, a site group's ``add``/``remove``) and flip its fault switches
+(``expire_tokens``, ``expire_delta_tokens``, ``throttle``, ``fail_item``). Every
+change of an item takes the next change number, which is what the delta feed
+pages by; a sharing change is numbered apart, as Graph lists it only on request.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
+
+from cryptography import x509
 
 GRAPH_ROLES = frozenset({"Sites.Read.All", "Files.Read.All"})
 
@@ -45,8 +49,10 @@ def group_grant(group_id: str, name: str, roles: tuple[str, ...] = ("read",)) ->
     }
 
 
-def site_group_grant(name: str, roles: tuple[str, ...] = ("read",)) -> dict:
-    return {"roles": list(roles), "grantedToV2": {"siteGroup": {"id": "3", "displayName": name, "loginName": name}}}
+def site_group_grant(group: SiteGroup | str, roles: tuple[str, ...] = ("read",)) -> dict:
+    """A grant to a site group; by name alone for a group the tests never ask the members of."""
+    group_id, name = (str(group.id), group.title) if isinstance(group, SiteGroup) else ("3", group)
+    return {"roles": list(roles), "grantedToV2": {"siteGroup": {"id": group_id, "displayName": name, "loginName": name}}}
 
 
 def sharing_link(scope: str, people: tuple[str, ...] = ()) -> dict:
@@ -62,8 +68,43 @@ def sharing_link(scope: str, people: tuple[str, ...] = ()) -> dict:
 @dataclass
 class App:
     client_id: str
-    secret: str
-    roles: frozenset[str] = GRAPH_ROLES
+    secret: str | None  # None: the app has certificates only
+    roles: frozenset[str] = GRAPH_ROLES  # Microsoft Graph's application permissions
+    certificates: list[x509.Certificate] = field(default_factory=list)  # the public parts uploaded
+    sharepoint_roles: frozenset[str] = frozenset({"Sites.Read.All"})  # SharePoint's, a separate API in Entra ID
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    app: App
+    audience: str  # "https://graph.microsoft.com", or a SharePoint host such as "https://contoso.sharepoint.com"
+    by_certificate: bool  # SharePoint's REST API takes app-only tokens got with a certificate only
+
+
+@dataclass
+class SiteGroup:
+    """A SharePoint site group; ``members`` are shaped as SharePoint's REST API lists users."""
+
+    id: int
+    title: str
+    members: list[dict] = field(default_factory=list)
+
+    def add_person(self, email: str) -> None:
+        login = f"i:0#.f|membership|{email}"
+        self.members.append({"Id": 10 + len(self.members), "Title": person(email)["displayName"], "Email": email,
+                             "LoginName": login, "UserPrincipalName": email, "PrincipalType": 1, "IsSiteAdmin": False})
+
+    def add_entra_group(self, object_id: str, name: str) -> None:
+        self.members.append({"Id": 10 + len(self.members), "Title": name, "Email": "",
+                             "LoginName": f"c:0t.c|tenant|{object_id}", "PrincipalType": 4, "IsSiteAdmin": False})
+
+    def add_everyone(self, tenant_id: str) -> None:
+        self.members.append({"Id": 10 + len(self.members), "Title": "Everyone except external users", "Email": "",
+                             "LoginName": f"c:0-.f|rolemanager|spo-grid-all-users/{tenant_id}", "PrincipalType": 4, "IsSiteAdmin": False})
+
+    def remove(self, email_or_object_id: str) -> None:
+        """Take a person (by e-mail) or an Entra ID group (by object id) out of the group."""
+        self.members = [m for m in self.members if not m["LoginName"].endswith(f"|{email_or_object_id}")]
 
 
 @dataclass
@@ -80,6 +121,7 @@ class Item:
     created: str = field(default_factory=now)
     modified: str = field(default_factory=now)
     changed: int = 0  # the tenant's change number when this item last changed
+    shared: int = 0  # ... when its own permissions last changed (its eTag stays)
     deleted: bool = False
 
     @property
@@ -135,6 +177,11 @@ class Drive:
         item.content, item.modified_by = content, modified_by
         self._touch(item)
 
+    def share(self, item: Item, permissions: list[dict] | None) -> None:
+        """Give the item its own permissions (None: inherit again); its content, eTag and cTag stay."""
+        item.permissions = permissions
+        item.shared = self.tenant.next_change()
+
     def rename(self, item: Item, name: str) -> None:
         item.name = name
         self._touch(item)
@@ -180,6 +227,7 @@ class Site:
     name: str
     permissions: list[dict]  # what a library's root folder grants
     drives: list[Drive] = field(default_factory=list)
+    groups: list[SiteGroup] = field(default_factory=list)
 
     def __post_init__(self):
         self.id = f"{self.hostname},{uuid.uuid4()},{uuid.uuid4()}"
@@ -193,27 +241,34 @@ class Site:
         self.drives.append(drive)
         return drive
 
+    def add_group(self, title: str) -> SiteGroup:
+        group = SiteGroup(3 + len(self.groups), title)
+        self.groups.append(group)
+        return group
+
 
 class Tenant:
     """One Entra tenant with its app registrations and SharePoint sites."""
 
-    def __init__(self, tenant_id: str = "8f3b2c1d-0000-4000-8000-00000000c0de", page_size: int = 2):
+    def __init__(self, tenant_id: str = "8f3b2c1d-0000-4000-8000-00000000c0de", page_size: int = 2,
+                 sharepoint_host: str = "contoso.sharepoint.com"):
         self.tenant_id = tenant_id
         self.page_size = page_size
+        self.sharepoint_host = sharepoint_host
         self.apps: dict[str, App] = {}
         self.sites: list[Site] = []
-        self.tokens: dict[str, App] = {}
+        self.tokens: dict[str, IssuedToken] = {}
         self.tokens_issued = 0
         self.change = 0
         self.delta_generation = 0  # links handed out in an older generation are expired
         self.throttled_requests = 0
         self.retry_after_s = 1
-        self.walks: dict[str, list[str]] = {}  # item ids of each delta enumeration under way
+        self.walks: dict[str, list[tuple[str, bool]]] = {}  # (item id, sharing changed) of each delta enumeration
         self.download_grants: dict[str, tuple[str, str]] = {}  # tempauth -> (drive id, item id)
         self.failing_items: set[str] = set()  # ids of items Graph answers 500 for
 
-    def add_app(self, client_id: str, secret: str, roles=GRAPH_ROLES) -> App:
-        self.apps[client_id] = App(client_id, secret, frozenset(roles))
+    def add_app(self, client_id: str, secret: str | None = None, roles=GRAPH_ROLES, certificate: x509.Certificate | None = None) -> App:
+        self.apps[client_id] = App(client_id, secret, frozenset(roles), [certificate] if certificate else [])
         return self.apps[client_id]
 
     def add_site(self, url: str, name: str, permissions: list[dict] | None = None) -> Site:

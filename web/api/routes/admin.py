@@ -6,14 +6,18 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from assistant import egress
+from enclave.identity.groups import directory_health
 from enclave.runtime import Runtime
 from enclave.sources import service
 
 from ..deps import AdminUser, RuntimeDep
 from ..schemas import (
     RECENT_FAILURES,
+    BackupState,
     ConnectorCounts,
+    DirectoryState,
     EgressState,
+    HiddenFor,
     ModelState,
     Overview,
     QueueState,
@@ -27,7 +31,8 @@ BUILT_IN_SOURCES = {"files": "Files (enclave ingest)", "upload": "Uploads"}
 
 @router.get("/overview", response_model=Overview)
 async def admin_overview(request: Request, _: AdminUser, runtime: RuntimeDep):
-    """Admins: documents and chunks per source, the model, the queue, connectors, and the latest ingest failures."""
+    """Admins: documents and chunks per source, the model, the queue, connectors, the latest ingest failures, and
+    group sync (who sees only public documents because the directory has not answered, and why)."""
     return await run_in_threadpool(overview, runtime, request.app.state)
 
 
@@ -36,6 +41,7 @@ def overview(runtime: Runtime, state) -> Overview:
     sizes = runtime.documents.sizes()
     with runtime.sessions() as session:
         records = service.records(session)
+        health = directory_health(session, runtime.settings)
     names = {r.source_id: r.name for r in records}
     try:
         chunks, store_error = runtime.store.count(), None
@@ -78,7 +84,24 @@ def overview(runtime: Runtime, state) -> Overview:
             refused=egress.GUARD.refused_total,
             recent=[f"{r.destination} from {r.origin}" for r in list(egress.GUARD.refusals)[-5:]],
         ),
+        directory=DirectoryState(
+            directories=health.methods,
+            people=health.people,
+            last_synced_at=health.last_synced_at,
+            failing=health.failing,
+            last_error=health.last_error,
+            public_only=len(health.public_only),
+            public_only_people=[HiddenFor(email=e, reason=r) for e, r in health.public_only[:RECENT_FAILURES]],
+        ),
+        backups=_backups(state.backups.status()),
     )
+
+
+def _backups(status) -> BackupState | None:
+    if status is None:
+        return None
+    latest = status.kept[-1].name if status.kept else None
+    return BackupState(directory=str(status.directory), kept=len(status.kept), latest=latest, last_error=status.last_error)
 
 
 def source_name(source: str, connectors: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ from assistant.db.models import Conversation, Message, User, utcnow
 from assistant.errors import NotFoundError
 from assistant.llm import ChatMessage
 from assistant.rag import Answer, Token, snippet
+from enclave.conversations import withheld_answers
 from enclave.runtime import Runtime
 
 from ...answering import Answering
@@ -47,7 +48,9 @@ async def ask(body: AskRequest, request: Request, user: AskingUser, viewer: View
               answering: AnsweringDep, runtime: RuntimeDep):
     """Answer a question from the documents the caller may see, citing them as [n]."""
     conversation = _conversation_for(db, user, body)
-    history = [ChatMessage(m.role, m.content) for m in conversation.messages]
+    # An earlier answer from a document the caller may no longer read must not reach the model again.
+    withheld = withheld_answers(conversation.messages, viewer, runtime.documents)
+    history = [ChatMessage(m.role, m.content) for m in conversation.messages if m.id not in withheld]
     # Waiting for the model can take minutes: hand the database connection back first, or a queue of
     # waiting questions uses up the pool and every request, the event loop's included, stalls on it.
     db.close()

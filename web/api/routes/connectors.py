@@ -20,6 +20,7 @@ from ..schemas import (
     ConnectorType,
     ConnectorUpdate,
     Problem,
+    RowId,
     SyncRequest,
     SyncRunOut,
     TestOutcome,
@@ -61,13 +62,13 @@ async def test_new_connector(body: ConnectorTest, _: AdminUser):
 
 
 @router.get("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
-def get_connector(connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+def get_connector(connector_id: RowId, _: AdminUser, db: DbSession, runtime: RuntimeDep):
     """One connector with its state, its latest sync's progress and its document count."""
     return service.describe(db, service.get(db, connector_id), runtime.documents)
 
 
 @router.patch("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
-def update_connector(connector_id: int, body: ConnectorUpdate, _: AdminUser, actor: AuditActor, db: DbSession,
+def update_connector(connector_id: RowId, body: ConnectorUpdate, _: AdminUser, actor: AuditActor, db: DbSession,
                      runtime: RuntimeDep):
     """Rename, re-configure, re-schedule, pause or resume a connector."""
     service.change(runtime, connector_id, actor=actor, **body.model_dump(exclude_unset=True))
@@ -75,14 +76,14 @@ def update_connector(connector_id: int, body: ConnectorUpdate, _: AdminUser, act
 
 
 @router.delete("/{connector_id}", status_code=204, responses=ERRORS)
-async def delete_connector(connector_id: int, _: AdminUser, actor: AuditActor, runtime: RuntimeDep):
+async def delete_connector(connector_id: RowId, _: AdminUser, actor: AuditActor, runtime: RuntimeDep):
     """Delete a connector and remove every document it indexed."""
     await run_in_threadpool(service.remove, runtime, connector_id, actor)
 
 
 @router.post("/{connector_id}/test", response_model=TestOutcome, responses=ERRORS)
 async def test_connector(
-    connector_id: int, _: AdminUser, db: DbSession, runtime: RuntimeDep, body: ConnectorTestChanges | None = None
+    connector_id: RowId, _: AdminUser, db: DbSession, runtime: RuntimeDep, body: ConnectorTestChanges | None = None
 ):
     """Check a saved connector's credentials and reach; with ``config``, as it would be after those
     changes (nothing is saved; secrets sent as ******** or left out keep their stored values)."""
@@ -98,7 +99,7 @@ async def test_connector(
 
 
 @router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
-def sync_connector(connector_id: int, request: Request, _: AdminUser, actor: AuditActor, runtime: RuntimeDep,
+def sync_connector(connector_id: RowId, request: Request, _: AdminUser, actor: AuditActor, runtime: RuntimeDep,
                    body: SyncRequest | None = None):
     """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
     full = bool(body and body.full)
@@ -108,6 +109,6 @@ def sync_connector(connector_id: int, request: Request, _: AdminUser, actor: Aud
 
 
 @router.get("/{connector_id}/runs", response_model=list[SyncRunOut], responses=ERRORS)
-def list_runs(connector_id: int, _: AdminUser, db: DbSession, limit: int = 20):
+def list_runs(connector_id: RowId, _: AdminUser, db: DbSession, limit: int = 20):
     """The latest syncs, newest first, with their counts, error and log."""
     return service.runs(db, connector_id, min(limit, 100))

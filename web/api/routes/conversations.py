@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from assistant.db.models import Conversation, Feedback, Message, User
 from assistant.errors import NotFoundError
+from enclave.conversations import WITHHELD_ANSWER, withheld_answers
 
-from ..deps import AdminUser, CurrentUser, DbSession
+from ..deps import AdminUser, CurrentUser, DbSession, RuntimeDep, ViewerDep
 from ..schemas import (
     ConversationOut,
     ConversationSummary,
@@ -43,9 +44,11 @@ def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=NOT_FOUND)
-def get_conversation(conversation_id: str, user: CurrentUser, db: DbSession):
-    """One of your conversations with its messages, and your rating of each answer."""
+def get_conversation(conversation_id: str, user: CurrentUser, viewer: ViewerDep, db: DbSession, runtime: RuntimeDep):
+    """One of your conversations with its messages, and your rating of each answer. An answer made from a
+    document you may no longer read is withheld: its text says so, with no sources or provenance."""
     conversation = own_conversation(db, user, conversation_id)
+    withheld = withheld_answers(conversation.messages, viewer, runtime.documents)
     ratings = dict(
         db.execute(
             select(Feedback.message_id, Feedback.rating)
@@ -57,9 +60,9 @@ def get_conversation(conversation_id: str, user: CurrentUser, db: DbSession):
         MessageOut(
             id=m.id,
             role=m.role,
-            content=m.content,
-            sources=m.sources,
-            provenance=m.provenance,
+            content=WITHHELD_ANSWER if m.id in withheld else m.content,
+            sources=[] if m.id in withheld else m.sources,
+            provenance=None if m.id in withheld else m.provenance,
             created_at=m.created_at,
             rating=ratings.get(m.id),
         )

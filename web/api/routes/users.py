@@ -20,6 +20,7 @@ from ..schemas import (
     CreatedApiKey,
     CreatedUser,
     Problem,
+    RowId,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -46,7 +47,7 @@ def create_user(body: UserCreate, _: AdminUser, actor: AuditActor, db: DbSession
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=ERRORS)
-def update_user(user_id: int, body: UserUpdate, admin: AdminUser, actor: AuditActor, db: DbSession):
+def update_user(user_id: RowId, body: UserUpdate, admin: AdminUser, actor: AuditActor, db: DbSession):
     """Admins: change a user's role or groups, disable or enable them, or reset their password (to be
     changed at next login)."""
     user = _user(db, user_id)
@@ -72,7 +73,7 @@ def update_user(user_id: int, body: UserUpdate, admin: AdminUser, actor: AuditAc
 
 
 @router.delete("/users/{user_id}", status_code=204, responses=ERRORS)
-def delete_user(user_id: int, admin: AdminUser, actor: AuditActor, db: DbSession):
+def delete_user(user_id: RowId, admin: AdminUser, actor: AuditActor, db: DbSession):
     """Admins: delete a user with their conversations and API keys."""
     user = _user(db, user_id)
     if user.id == admin.id:
@@ -113,7 +114,7 @@ def create_api_key(body: ApiKeyCreate, user: CurrentUser, grant: CallerGrant, ac
 
 
 @router.delete("/apikeys/{key_id}", status_code=204, responses=ERRORS)
-def revoke_api_key(key_id: int, user: CurrentUser, grant: CallerGrant, actor: AuditActor, db: DbSession):
+def revoke_api_key(key_id: RowId, user: CurrentUser, grant: CallerGrant, actor: AuditActor, db: DbSession):
     """Revoke an API key: it stops working at once."""
     record = db.get(ApiKey, key_id)
     if record is None or (record.user_id != user.id and not grant.is_admin):
