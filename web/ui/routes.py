@@ -308,7 +308,7 @@ def admin_audit_page(
         since=_form_time(since, "From", problems),
         until=_form_time(until, "Until", problems),
     )
-    before = int(cursor) if cursor.isdigit() else None
+    before = int(cursor) if cursor.isdigit() and len(cursor) <= 18 else None
     found, next_id = audit.events(db, filters, AUDIT_PAGE_SIZE, before) if not problems else ([], None)
     older = f"/admin/audit?{urlencode({**form, 'cursor': next_id})}" if next_id else None
     return _admin_page(request, browser, "audit", "admin/audit.html", events=found, form=form,

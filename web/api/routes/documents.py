@@ -73,7 +73,7 @@ def list_documents(
     runtime: RuntimeDep,
     source: str | None = Query(None, description="Only this source: files, upload, or connector-<id>."),
     q: str | None = Query(None, max_length=255, description="Filter by title."),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=500),
 ):
     """Admins: indexed documents, newest first, a page at a time."""
