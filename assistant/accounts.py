@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -73,22 +74,37 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def viewer_for(user: User, max_staleness: timedelta | None = None) -> Viewer:
-    """What ``user`` may see. A directory person whose groups were last read longer than ``max_staleness`` ago
-    sees only public documents (fail closed) until the next successful group sync; admins still see all."""
-    if not user.is_admin and max_staleness is not None:
-        stale = groups_staleness(user, max_staleness)
+@dataclass(frozen=True)
+class Freshness:
+    """How old a person's directory groups may grow before they are distrusted: ``max_age``, for the sign-in
+    methods whose groups a configured directory re-reads on a schedule (``synced``). People of other methods
+    carry the groups of their latest sign-in, which their session's length bounds."""
+
+    max_age: timedelta
+    synced: frozenset[str] = frozenset(DIRECTORY_METHODS)
+
+    @classmethod
+    def from_settings(cls, settings) -> Freshness:
+        synced = {m for m, on in (("ldap", settings.ldap_url), ("oidc", settings.graph_tenant_id)) if on}
+        return cls(timedelta(minutes=settings.acl_max_staleness_minutes), frozenset(synced))
+
+
+def viewer_for(user: User, freshness: Freshness | None = None) -> Viewer:
+    """What ``user`` may see. A directory person whose groups were last read longer ago than ``freshness``
+    allows sees only public documents (fail closed) until the next successful group sync; admins still see all."""
+    if not user.is_admin and freshness is not None:
+        stale = groups_staleness(user, freshness)
         if stale:
             return Viewer.public_only(stale)
     return Viewer(email=user.email, groups=frozenset(user.groups or ()), sees_everything=user.is_admin)
 
 
-def groups_staleness(user: User, max_staleness: timedelta) -> str | None:
+def groups_staleness(user: User, freshness: Freshness) -> str | None:
     """Why ``user``'s groups are too old to trust (with the last sync error, if any), or None."""
-    if user.auth_method not in DIRECTORY_METHODS:
+    if user.auth_method not in freshness.synced:
         return None
     synced = user.groups_synced_at and as_utc(user.groups_synced_at)
-    if synced and now() - synced <= max_staleness:
+    if synced and now() - synced <= freshness.max_age:
         return None
     when = f"last read {synced:%Y-%m-%d %H:%M} UTC" if synced else "never read"
     because = f": {user.groups_sync_error}" if user.groups_sync_error else ""
@@ -183,17 +199,23 @@ def sign_in_directory_person(
     name: str | None = None,
     groups=(),
     admin: bool | None = None,
+    email_verified: bool = True,
 ) -> User:
     """The account of someone the directory has just vouched for, created on first sign-in (just in time).
 
-    Found by the directory's stable ``subject`` first, then by e-mail (an account an admin made earlier is
-    taken over, its password kept). Name and groups are brought up to date; the role follows ``admin`` when
-    the directory decides roles (None leaves it, new people are employees). A disabled account is refused.
+    Found by the directory's stable ``subject`` first, then by e-mail: an account an admin made earlier is
+    taken over (its password kept), but only when the directory vouches for the address (``email_verified``:
+    an LDAP directory's mail attribute is kept by its admins; an OpenID provider must say so in its
+    ``email_verified`` claim) and never an Enclave admin's own account, the break-glass one. Name and groups
+    are brought up to date; the role follows ``admin`` when the directory decides roles (None leaves it, new
+    people are employees). A disabled account is refused.
     """
     if method not in DIRECTORY_METHODS:
         raise ValueError(f"unknown directory sign-in method {method!r}")
     user = session.scalar(select(User).where(User.auth_method == method, User.subject == subject))
-    user = user or find_user(session, email)
+    if user is None and (existing := find_user(session, email)):
+        _check_takeover(existing, email_verified)
+        user = existing
     if user is None:
         user = User(email=normalise_email(email), password_hash=UNUSABLE_PASSWORD, role="employee", groups=[])
         session.add(user)
@@ -206,6 +228,19 @@ def sign_in_directory_person(
     record_directory_groups(user, groups)
     session.flush()
     return user
+
+
+def _check_takeover(existing: User, email_verified: bool) -> None:
+    if existing.auth_method == "local" and existing.is_admin:
+        raise AccountError(
+            f"{existing.email} is an administrator account with an Enclave password, which single sign-on never "
+            "takes over; sign in with that password, or have another admin remove it first"
+        )
+    if not email_verified:
+        raise AccountError(
+            f"an account {existing.email} already exists, and the identity provider does not confirm that address "
+            "(email_verified); an admin must remove that account before it can be signed in to this way"
+        )
 
 
 def record_directory_groups(user: User, groups) -> list[str]:

@@ -7,7 +7,6 @@ here is the answer search gives, fail-closed staleness included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +33,7 @@ class Explanation:
     readers: list[Reader]
 
 
-def explain(session: Session, email: str, document_id: str, max_staleness: timedelta) -> Explanation:
+def explain(session: Session, email: str, document_id: str, freshness: accounts.Freshness) -> Explanation:
     """Whether the person ``email`` may read document ``document_id``, why (or why not), and all its readers."""
     user = accounts.find_user(session, email)
     if user is None:
@@ -43,9 +42,9 @@ def explain(session: Session, email: str, document_id: str, max_staleness: timed
     if document is None:
         raise NotFoundError(f"no document {document_id}")
     access = Access.from_dict(document.access)
-    because = _reasons(user, access, max_staleness)
+    because = _reasons(user, access, freshness)
     allowed = bool(because)
-    return Explanation(allowed, because or _refusals(user, access, max_staleness), readers(session, access))
+    return Explanation(allowed, because or _refusals(user, access, freshness), readers(session, access))
 
 
 def readers(session: Session, access: Access) -> list[Reader]:
@@ -57,10 +56,10 @@ def readers(session: Session, access: Access) -> list[Reader]:
     return [*found, Reader("role:admin", [u.email for u in people if u.is_admin])]
 
 
-def _reasons(user: User, access: Access, max_staleness: timedelta) -> list[str]:
+def _reasons(user: User, access: Access, freshness: accounts.Freshness) -> list[str]:
     if user.disabled:
         return []
-    viewer = accounts.viewer_for(user, max_staleness)
+    viewer = accounts.viewer_for(user, freshness)
     if viewer.sees_everything:
         return ["an admin: admins see every document"]
     reasons = ["the document is public: everyone signed in may read it"] if access.public else []
@@ -70,10 +69,10 @@ def _reasons(user: User, access: Access, max_staleness: timedelta) -> list[str]:
     return reasons
 
 
-def _refusals(user: User, access: Access, max_staleness: timedelta) -> list[str]:
+def _refusals(user: User, access: Access, freshness: accounts.Freshness) -> list[str]:
     if user.disabled:
         return ["the account is disabled"]
-    stale = accounts.groups_staleness(user, max_staleness)
+    stale = accounts.groups_staleness(user, freshness)
     if stale:
         return [f"only public documents are shown to {user.email} until their groups are read again ({stale})"]
     groups = ", ".join(user.groups or ()) or "none"

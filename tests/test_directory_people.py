@@ -10,7 +10,7 @@ from assistant import accounts
 from assistant.access import Access
 from assistant.db import session_factory
 
-HOUR = timedelta(hours=1)
+HOUR = accounts.Freshness(timedelta(hours=1))  # every directory re-read on a schedule
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_stale_groups_hide_restricted_documents_but_not_public_ones(db):
     hr_only, public = Access.restricted(groups=["hr"]), Access.everyone()
     assert hr_only.allows(accounts.viewer_for(ana, HOUR))
 
-    ana.groups_synced_at -= 2 * HOUR
+    ana.groups_synced_at -= timedelta(hours=2)
     accounts.record_group_sync_failure(ana, "ldap.example.com: connection refused")
     viewer = accounts.viewer_for(ana, HOUR)
     assert not hr_only.allows(viewer) and public.allows(viewer)
@@ -82,6 +82,25 @@ def test_stale_groups_hide_restricted_documents_but_not_public_ones(db):
 def test_local_people_and_admins_are_never_hidden_for_staleness(db):
     local = accounts.create_user(db, "lee@example.com", "employee", "a-long-password", groups=["hr"])
     admin = sign_in(db, admin=True)
-    admin.groups_synced_at -= 2 * HOUR
+    admin.groups_synced_at -= timedelta(hours=2)
     assert Access.restricted(groups=["hr"]).allows(accounts.viewer_for(local, HOUR))
     assert accounts.viewer_for(admin, HOUR).sees_everything
+
+
+def test_an_unconfirmed_address_takes_over_nobody(db):
+    accounts.create_user(db, "ana@example.com", "employee", "a-long-password")
+    with pytest.raises(accounts.AccountError, match="does not confirm that address"):
+        sign_in(db, email_verified=False)
+
+
+def test_the_break_glass_admin_is_never_taken_over(db):
+    accounts.create_user(db, "ana@example.com", "admin", "a-long-password")
+    with pytest.raises(accounts.AccountError, match="never takes over"):
+        sign_in(db)
+
+
+def test_people_whose_directory_is_not_re_read_keep_the_groups_of_their_sign_in(db):
+    ana = sign_in(db)  # OpenID Connect, and no Microsoft Graph configured to re-read their groups
+    ana.groups_synced_at -= timedelta(hours=2)
+    only_ldap_synced = accounts.Freshness(timedelta(hours=1), frozenset({"ldap"}))
+    assert Access.restricted(groups=["hr"]).allows(accounts.viewer_for(ana, only_ldap_synced))

@@ -11,8 +11,6 @@ can outlive or change hands with the key that opened it.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from mcp.server.mcpserver import Context, MCPServer
@@ -125,8 +123,7 @@ class McpEndpoint:
         if scope not in caller.scopes:
             await self._record(ctx, action, "denied", reason=f"the API key does not have the {scope!r} scope")
             raise ToolError(f"this API key does not have the {scope!r} scope; create one that has it")
-        staleness = timedelta(minutes=self.runtime.settings.acl_max_staleness_minutes)
-        return caller, accounts.viewer_for(caller.user, staleness)
+        return caller, accounts.viewer_for(caller.user, accounts.Freshness.from_settings(self.runtime.settings))
 
     async def _record(self, ctx: Context, action: str, outcome: str, **details) -> None:
         caller, address = _caller(ctx)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,7 +44,7 @@ class SyncReport:
 
 def configured_methods(settings: Settings) -> list[str]:
     """The sign-in methods whose people a configured directory can answer for."""
-    return [m for m, on in (("ldap", settings.ldap_url), ("oidc", settings.graph_tenant_id)) if on]
+    return sorted(accounts.Freshness.from_settings(settings).synced)
 
 
 class GroupSync:
@@ -146,10 +146,10 @@ def directory_health(session: Session, settings: Settings) -> DirectoryHealth:
     people = session.scalars(
         select(User).where(User.auth_method.in_(accounts.DIRECTORY_METHODS), User.disabled.is_(False)).order_by(User.email)
     ).all()
-    max_staleness = timedelta(minutes=settings.acl_max_staleness_minutes)
+    freshness = accounts.Freshness.from_settings(settings)
     synced = [as_utc(p.groups_synced_at) for p in people if p.groups_synced_at]
     errors = [p.groups_sync_error for p in people if p.groups_sync_error]
-    stale = [(p.email, accounts.groups_staleness(p, max_staleness)) for p in people if not p.is_admin]
+    stale = [(p.email, accounts.groups_staleness(p, freshness)) for p in people if not p.is_admin]
     return DirectoryHealth(
         methods=configured_methods(settings),
         people=len(people),

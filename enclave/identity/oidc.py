@@ -83,6 +83,7 @@ class Person:
     email: str
     name: str | None
     groups: list[str]
+    email_verified: bool = False  # the provider says the address is the person's (OIDC's email_verified claim)
 
 
 class OidcClient:
@@ -125,6 +126,7 @@ class OidcClient:
             email=_email(claims),
             name=claims.get("name"),
             groups=self._groups(claims, token.get("access_token")),
+            email_verified=claims.get("email_verified") is True,
         )
 
     def _check_state(self, flow: Flow | None, state: str | None) -> None:

@@ -27,7 +27,7 @@ CLIENT_ID, SECRET = "5e6f-enclave-groups", "Xy7~group-sync-secret"
 def entra(graph):  # noqa: F811
     """A fresh tenant: alice in Platform Team (inside Engineering) and Finance, and a directory role;
     bob in Finance; pages of two objects."""
-    emulator, server, ca = graph
+    emulator, server, ca, _ = graph
     tenant = Tenant(page_size=2)
     tenant.add_app(CLIENT_ID, SECRET, roles=DIRECTORY_ROLES)
     directory = directory_of(tenant)

@@ -53,8 +53,9 @@ def test_searching_as_a_person_finds_only_what_they_may_read(enclave_server):
     assert "sales-bonus.md" not in found_titles(enclave_server, "olaf@example.com")
 
 
-def test_stale_directory_groups_show_in_both_answers(enclave_server):
+def test_stale_directory_groups_show_in_both_answers(enclave_server, monkeypatch):
     runtime = enclave_server.runtime
+    monkeypatch.setattr(runtime.settings, "ldap_url", "ldaps://ldap.example.com")  # LDAP groups re-read on a schedule
     with runtime.sessions() as session:
         person = accounts.sign_in_directory_person(
             session, method="ldap", subject="uid=sia,ou=people", email="sia@example.com", groups=["sales"]

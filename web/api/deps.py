@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -194,7 +194,7 @@ AskingUser = Annotated[User, Depends(require_scope("ask"))]
 
 
 def viewer(user: CurrentUser, runtime: RuntimeDep) -> Viewer:
-    return accounts.viewer_for(user, timedelta(minutes=runtime.settings.acl_max_staleness_minutes))
+    return accounts.viewer_for(user, accounts.Freshness.from_settings(runtime.settings))
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]

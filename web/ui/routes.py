@@ -10,7 +10,7 @@ scripts and styles come from Enclave's own origin only, nothing inline.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -253,28 +253,28 @@ async def admin_access_page(
     if isinstance(browser, Response):
         return browser
     found = {"user": user, "document": document, "q": q, "readers": None, "hits": None}
-    max_staleness = timedelta(minutes=runtime.settings.acl_max_staleness_minutes)
+    freshness = accounts.Freshness.from_settings(runtime.settings)
     try:
         if document:
-            found |= _explain(db, user, document, max_staleness)
+            found |= _explain(db, user, document, freshness)
         if user and q:
             person = accounts.find_user(db, user)
             if person is None:
                 raise NotFoundError(f"no user {user.strip().lower()}")
-            viewer = accounts.viewer_for(person, max_staleness)
+            viewer = accounts.viewer_for(person, freshness)
             found["hits"] = await run_in_threadpool(search_hits, request.app.state.answering, q, viewer, 10)
     except NotFoundError as error:
         found["error"] = str(error)
     return _admin_page(request, browser, "access", "admin/access.html", **found)
 
 
-def _explain(db: Session, user: str | None, document_id: str, max_staleness: timedelta) -> dict:
+def _explain(db: Session, user: str | None, document_id: str, freshness: accounts.Freshness) -> dict:
     document = db.get(Document, document_id)
     if document is None:
         raise NotFoundError(f"no document {document_id}")
     if not user:
         return {"title": document.title, "readers": permissions.readers(db, Access.from_dict(document.access))}
-    explanation = permissions.explain(db, user, document_id, max_staleness)
+    explanation = permissions.explain(db, user, document_id, freshness)
     return {"title": document.title, "readers": explanation.readers, "explanation": explanation}
 
 

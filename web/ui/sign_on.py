@@ -105,6 +105,7 @@ def _account(db: Session, person: Person, settings: Settings):
         method="oidc",
         subject=person.subject,
         email=person.email,
+        email_verified=person.email_verified,
         name=person.name,
         groups=groups,
         admin=bool(admin_groups & set(groups)) if admin_groups else None,

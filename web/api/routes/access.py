@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
@@ -26,7 +24,7 @@ def explain(
     _: AdminUser, db: DbSession, runtime: RuntimeDep, user: str = USER, document: str = Query(description="A document id.")
 ):
     """Admins: may this person read this document, why (which group, named, public) or why not, and who else may."""
-    found = permissions.explain(db, user, document, _max_staleness(runtime))
+    found = permissions.explain(db, user, document, accounts.Freshness.from_settings(runtime.settings))
     return AccessExplanation(
         user=user.strip().lower(),
         document_id=document,
@@ -51,9 +49,5 @@ async def search_as(
     person = accounts.find_user(db, user)
     if person is None:
         raise NotFoundError(f"no user {user.strip().lower()}")
-    viewer = accounts.viewer_for(person, _max_staleness(runtime))
+    viewer = accounts.viewer_for(person, accounts.Freshness.from_settings(runtime.settings))
     return await run_in_threadpool(search_hits, answering, q, viewer, k)
-
-
-def _max_staleness(runtime) -> timedelta:
-    return timedelta(minutes=runtime.settings.acl_max_staleness_minutes)
