@@ -25,6 +25,10 @@ from assistant.db.models import ApiKey, BrowserSession, LoginFailure, User, as_u
 from assistant.errors import InvalidRequest
 
 ROLES = ("admin", "employee")
+# What an API key may be used for; a key can be given fewer, never more than its owner's role allows.
+SCOPES = ("search", "ask", "admin")
+EMPLOYEE_SCOPES = ("search", "ask")
+MAX_KEY_DAYS = 3650
 # Sign-in methods whose people (and groups) a directory vouches for; "local" people have Enclave's password.
 DIRECTORY_METHODS = ("oidc", "ldap")
 MIN_PASSWORD_LENGTH = 10
@@ -297,22 +301,60 @@ def resolve_session(session: Session, token: str) -> BrowserSession | None:
 # API keys
 
 
-def create_api_key(session: Session, user: User, name: str) -> tuple[str, ApiKey]:
+def create_api_key(
+    session: Session, user: User, name: str, scopes=SCOPES, expires_in_days: int | None = None
+) -> tuple[str, ApiKey]:
+    """A new key for ``user``, limited to ``scopes`` and, with ``expires_in_days``, to that many days."""
     if not name.strip():
         raise AccountError("an API key needs a name, e.g. the tool that will use it")
+    scopes = normalise_scopes(scopes)
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
+        raise AccountError(f"an API key expires after 1 to {MAX_KEY_DAYS} days")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    record = ApiKey(user_id=user.id, name=name.strip()[:255], prefix=key[:12], key_hash=token_hash(key))
+    record = ApiKey(
+        user_id=user.id,
+        name=name.strip()[:255],
+        prefix=key[:12],
+        key_hash=token_hash(key),
+        scopes=scopes,
+        expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     session.add(record)
     session.flush()
     return key, record
 
 
+def normalise_scopes(scopes) -> list[str]:
+    chosen = {s.strip().lower() for s in scopes if s and s.strip()}
+    unknown = chosen - set(SCOPES)
+    if unknown:
+        raise AccountError(f"unknown API key scope {', '.join(sorted(unknown))}; choose from {', '.join(SCOPES)}")
+    if not chosen:
+        raise AccountError(f"an API key needs at least one scope: {', '.join(SCOPES)}")
+    return [s for s in SCOPES if s in chosen]
+
+
 def resolve_api_key(session: Session, key: str) -> ApiKey | None:
+    """The key's record, expired or not (see ``key_expired``); None for an unknown or revoked key."""
     record = session.scalar(select(ApiKey).where(ApiKey.key_hash == token_hash(key)))
     if record is None or record.revoked_at is not None:
         return None
     record.last_used_at = now()
     return record
+
+
+def key_expired(record: ApiKey) -> bool:
+    return record.expires_at is not None and as_utc(record.expires_at) <= now()
+
+
+def role_scopes(user: User) -> frozenset[str]:
+    """Everything ``user``'s role allows; a browser session has exactly these."""
+    return frozenset(SCOPES if user.is_admin else EMPLOYEE_SCOPES)
+
+
+def key_scopes(record: ApiKey) -> frozenset[str]:
+    """What a key may do: its own scopes, narrowed to what its owner's role allows now."""
+    return frozenset(record.scopes or ()) & role_scopes(record.user)
 
 
 def revoke_api_key(session: Session, record: ApiKey) -> None:

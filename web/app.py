@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from assistant import accounts
 from assistant.errors import (
@@ -41,6 +42,7 @@ from .api.routes import (
     access,
     admin,
     ask,
+    audit,
     auth,
     connectors,
     conversations,
@@ -49,6 +51,8 @@ from .api.routes import (
     openai,
     users,
 )
+from .mcp import PATH as MCP_PATH
+from .mcp import McpEndpoint
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queue import FairQueue
@@ -58,7 +62,9 @@ from .ui import router as ui_router
 log = logging.getLogger("enclave.web")
 
 # The API, one router per resource (the pages' router and the static files come after them).
-API_ROUTERS = [m.router for m in (auth, ask, conversations, documents, users, connectors, admin, access, openai, health)]
+API_ROUTERS = [
+    m.router for m in (auth, ask, conversations, documents, users, connectors, admin, access, audit, openai, health)
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -78,7 +84,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         group_sync = GroupSyncScheduler(runtime)
         group_sync.start()
         app.state.backups.start()
-        yield
+        async with mcp.running():
+            yield
         app.state.backups.stop()
         group_sync.stop()
         scheduler.stop()
@@ -104,6 +111,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.backups = BackupSchedule(runtime)
     app.state.metrics = metrics
     app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
+    mcp = McpEndpoint(runtime, app.state.answering)
+    app.router.routes.append(Route(MCP_PATH, mcp))  # the MCP endpoint (web/mcp.py): search and ask as tools
 
     for router in API_ROUTERS:
         app.include_router(router)

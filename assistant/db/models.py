@@ -15,8 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -145,6 +146,25 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))  # ok, denied, failed
     details: Mapped[dict] = mapped_column(default=dict)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Something tried to change or remove an audit event."""
+
+
+# The database refuses too (triggers, migration 0008); these catch the mistake in Enclave's own code first,
+# with a clear message, whichever way the ORM was asked.
+@event.listens_for(Session, "before_flush")
+def _no_changed_audit_events(session: Session, _context, _instances) -> None:
+    changed = [o for o in session.dirty if isinstance(o, AuditEvent) and session.is_modified(o)]
+    if changed or any(isinstance(o, AuditEvent) for o in session.deleted):
+        raise AuditLogIsAppendOnly("audit events are never changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_audit_changes(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and any(m.class_ is AuditEvent for m in state.all_mappers):
+        raise AuditLogIsAppendOnly("audit events are never changed or deleted")
 
 
 class LoginFailure(Base):

@@ -10,6 +10,7 @@ import typer
 from assistant.errors import ConfigurationError, Conflict, EnclaveError, InvalidRequest
 
 from . import (
+    audit,
     backups,
     connectors,
     doctor,
@@ -47,6 +48,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.keys_app, name="apikeys")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from assistant.errors import ConfigurationError
 
+from ..audit import cli_actor
 from ..sources import service
 from ..sources.sync import SyncEngine
 from .common import RateColumn, err, out, runtime
@@ -33,7 +34,7 @@ def add(
         settings = json.loads(config.read_text())
     except json.JSONDecodeError as error:
         raise ConfigurationError(f"{config} is not valid JSON: {error}") from error
-    record = service.create(runtime(), type_name, name, settings, schedule)
+    record = service.create(runtime(), type_name, name, settings, schedule, actor=cli_actor())
     out.print(f"Added connector {record.name} ({record.type}). Check it with `enclave connectors test {record.name}`.")
 
 
@@ -87,7 +88,7 @@ def remove(
         record = service.find(session, name)
     if not yes:
         typer.confirm(f"Delete {name} and its {rt.documents.count(record.source_id)} document(s)?", abort=True)
-    removed = service.remove(rt, record.id)
+    removed = service.remove(rt, record.id, cli_actor())
     out.print(f"Removed {name} and {removed} document(s).")
 
 
@@ -104,6 +105,7 @@ def sync(
     rt = runtime(writes=True)
     with rt.sessions() as session:
         record = service.find(session, name)
+    service.sync_started(rt, cli_actor(), record.id, full)
     engine = SyncEngine(rt)
     # Sources stream their items without a count up front, so there is a rate but no time left.
     columns = SpinnerColumn(), TextColumn("{task.description}"), RateColumn("items"), TimeElapsedColumn()

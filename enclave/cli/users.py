@@ -1,4 +1,5 @@
-"""enclave users add | list | passwd | sync-groups, and enclave apikeys create | list | revoke"""
+"""enclave users add | list | passwd | sync-groups, and enclave apikeys create | list | revoke; changes are audited
+(via cli)"""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from assistant.db.models import ApiKey, User
 from assistant.errors import ConfigurationError, InvalidRequest, NotFoundError
 from enclave.identity.groups import GroupSync, configured_methods
 
+from ..audit import cli_actor, record
 from .common import counting_progress, err, load_settings, out
 
 users_app = typer.Typer(help="Manage who can log in, their role and groups.", no_args_is_help=True)
@@ -59,6 +61,7 @@ def add_user(
         user = accounts.create_user(
             session, email, role, password, groups.split(","), must_change_password=not password_stdin
         )
+        record(session, cli_actor(), "user.created", user.email, role=user.role, groups=user.groups)
         session.commit()
         out.print(f"Added {user.email} ({user.role}; groups: {', '.join(user.groups) or 'none'}).")
     if not password_stdin:
@@ -89,7 +92,9 @@ def passwd(
     """
     password = _read_password(password_stdin)
     with _sessions() as session:
-        accounts.set_password(session, _user(session, email), password)
+        user = _user(session, email)
+        accounts.set_password(session, user, password)
+        record(session, cli_actor(), "user.password_reset", user.email)
         session.commit()
     out.print(f"Password of {email} changed.")
 
@@ -126,30 +131,38 @@ def sync_groups() -> None:
 def create_key(
     user: str = typer.Option(..., "--user", help="The user the key acts as (their role and groups apply)."),
     name: str = typer.Option(..., "--name", help="What will use it, e.g. helpdesk-bot."),
+    scopes: str = typer.Option(
+        ",".join(accounts.SCOPES), "--scopes", help="Comma-separated: search, ask, admin (admin works only for admins)."
+    ),
+    expires_in_days: int | None = typer.Option(None, "--expires-in-days", help="Stop working after this many days."),
 ) -> None:
     """Create an API key and print it once; only its hash is stored.
 
-    Example: enclave apikeys create --user ana@example.com --name helpdesk-bot
+    Example: enclave apikeys create --user ana@example.com --name helpdesk-bot --scopes ask --expires-in-days 90
     """
     with _sessions() as session:
-        key, record = accounts.create_api_key(session, _user(session, user), name)
+        owner = _user(session, user)
+        key, api_key = accounts.create_api_key(session, owner, name, scopes.split(","), expires_in_days)
+        record(session, cli_actor(), "key.created", f"api_key:{api_key.id}", owner=owner.email, name=api_key.name,
+               scopes=api_key.scopes, expires_at=api_key.expires_at and api_key.expires_at.isoformat())  # fmt: skip
         session.commit()
-        err.print(f"API key {record.id} ({record.name}) for {user}. It is shown only now:")
+        err.print(f"API key {api_key.id} ({api_key.name}) for {user}, scopes {', '.join(api_key.scopes)}. It is shown only now:")
     print(key)
 
 
 @keys_app.command("list")
 def list_keys() -> None:
-    """List API keys (not the keys themselves): id, name, user, last use, revoked.
+    """List API keys (not the keys themselves): id, name, user, scopes, expiry, last use, revoked.
 
     Example: enclave apikeys list
     """
     with _sessions() as session:
-        table = Table("id", "name", "prefix", "user", "last used", "revoked")
+        table = Table("id", "name", "prefix", "user", "scopes", "expires", "last used", "revoked")
         for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
             table.add_row(
-                str(key.id), key.name, key.prefix + "…", key.user.email, str(key.last_used_at or ""), str(key.revoked_at or "")
-            )
+                str(key.id), key.name, key.prefix + "…", key.user.email, ",".join(key.scopes),
+                str(key.expires_at or "never"), str(key.last_used_at or ""), str(key.revoked_at or ""),
+            )  # fmt: skip
     out.print(table)
 
 
@@ -160,9 +173,10 @@ def revoke_key(key_id: int = typer.Argument(..., help="The key's id (see `enclav
     Example: enclave apikeys revoke 3
     """
     with _sessions() as session:
-        record = session.get(ApiKey, key_id)
-        if record is None:
+        api_key = session.get(ApiKey, key_id)
+        if api_key is None:
             raise NotFoundError(f"no API key {key_id}; see `enclave apikeys list`")
-        accounts.revoke_api_key(session, record)
+        accounts.revoke_api_key(session, api_key)
+        record(session, cli_actor(), "key.revoked", f"api_key:{api_key.id}", owner=api_key.user.email, name=api_key.name)
         session.commit()
     out.print(f"API key {key_id} revoked.")

@@ -1,4 +1,5 @@
-"""Managing connectors: what the admin API and the CLI both do, with the same rules."""
+"""Managing connectors: what the admin API and the CLI both do, with the same rules, each change audited
+as the ``actor`` who asked for it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from assistant.secrets import SecretBox
 from connectors.interfaces import ConnectorConfig, ConnectorError
 from connectors.registry import build, connector_class, connector_types
 
+from .. import audit
 from ..documents import DocumentsRepository
 from ..runtime import Runtime
 from .configs import masked, seal, unseal, updated
@@ -54,7 +56,8 @@ def try_connection(type_name: str, config: dict | ConnectorConfig) -> TestResult
         connector.close()
 
 
-def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_minutes: int | None = None) -> ConnectorRecord:
+def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_minutes: int | None = None, *,
+           actor: audit.Actor = audit.SYSTEM) -> ConnectorRecord:  # fmt: skip
     name = name.strip()
     if not name or len(name) > 255:
         raise InvalidRequest("a connector needs a name of at most 255 characters")
@@ -69,11 +72,15 @@ def create(runtime: Runtime, type_name: str, name: str, config: dict, schedule_m
             schedule_minutes=schedule_minutes or runtime.settings.sync_interval_minutes,
         )
         session.add(record)
+        session.flush()
+        audit.record(session, actor, "connector.added", _target(record), name=name, type=type_name)
         session.commit()
         return record
 
 
-def change(runtime: Runtime, connector_id: int, **changes) -> ConnectorRecord:
+def change(runtime: Runtime, connector_id: int, *, actor: audit.Actor = audit.SYSTEM, **changes) -> ConnectorRecord:
+    """Apply ``changes`` (name, config, schedule_minutes, paused); the audit event names the fields, never values
+    of the config (secrets)."""
     with runtime.sessions() as session:
         record = get(session, connector_id)
         if changes.get("config") is not None:
@@ -88,19 +95,35 @@ def change(runtime: Runtime, connector_id: int, **changes) -> ConnectorRecord:
             record.schedule_minutes = changes["schedule_minutes"]
         if changes.get("paused") is not None:
             record.paused = changes["paused"]
+        changed = sorted(k for k, v in changes.items() if v is not None)
+        audit.record(session, actor, "connector.changed", _target(record), name=record.name, fields=changed)
         session.commit()
         return record
 
 
-def remove(runtime: Runtime, connector_id: int) -> int:
+def sync_started(runtime: Runtime, actor: audit.Actor, connector_id: int, full: bool) -> None:
+    """Record that someone started a sync by hand (scheduled syncs are Enclave's own and keep their run log)."""
+    with runtime.sessions() as session:
+        record = get(session, connector_id)
+        audit.record(session, actor, "connector.sync_started", _target(record), name=record.name, full=full)
+        session.commit()
+
+
+def remove(runtime: Runtime, connector_id: int, actor: audit.Actor = audit.SYSTEM) -> int:
     """Delete a connector and everything it indexed; returns how many documents went."""
     with runtime.sessions() as session:
         source = get(session, connector_id).source_id
     removed = runtime.sink.remove_source(source)
     with runtime.sessions() as session:
-        session.delete(get(session, connector_id))
+        record = get(session, connector_id)
+        audit.record(session, actor, "connector.removed", _target(record), name=record.name, documents_removed=removed)
+        session.delete(record)
         session.commit()
     return removed
+
+
+def _target(record: ConnectorRecord) -> str:
+    return f"connector:{record.id}"
 
 
 def unsealed(runtime: Runtime, record: ConnectorRecord) -> ConnectorConfig:

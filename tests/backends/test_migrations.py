@@ -27,7 +27,7 @@ def test_the_migrations_build_the_models_schema_on_an_empty_database(database_ur
     options = {"include_name": lambda name, kind, _parent: not (kind == "table" and name.startswith("keyword_"))}
     with engine_for(database_url).connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata) == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
 
 
 def test_an_old_database_is_upgraded_with_its_data_kept(database_url):
@@ -52,3 +52,18 @@ def test_an_old_database_is_upgraded_with_its_data_kept(database_url):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT title FROM documents WHERE id = 'd1'")).scalar() == "a.txt"
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_the_database_itself_refuses_to_change_or_delete_audit_events(database_url):
+    """Past Enclave's code (a psql or sqlite3 session), the triggers of migration 0008 still refuse."""
+    engine = engine_for(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit_events (at, actor, via, action, outcome, details) "
+                 "VALUES ('2026-12-01 08:00:00+00', 'ana@example.com', 'session', 'sign_out', 'ok', '{}')")
+        )  # fmt: skip
+    for change in ("UPDATE audit_events SET actor = 'someone else'", "DELETE FROM audit_events"):
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text(change))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT actor FROM audit_events")).scalars().all() == ["ana@example.com"]

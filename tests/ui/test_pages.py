@@ -16,7 +16,9 @@ from tests.server.conftest import PASSWORD
 from tests.ui.conftest import log_in, screenshot
 
 STRICT_RULES = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
-ADMIN_PAGES = ["/admin", "/admin/connectors", "/admin/documents", "/admin/users", "/admin/access", "/admin/feedback"]
+ADMIN_PAGES = [
+    "/admin", "/admin/connectors", "/admin/documents", "/admin/users", "/admin/access", "/admin/feedback", "/admin/audit"
+]
 
 
 def test_pages_need_a_session_and_return_where_you_were_going(page, ui_server):
@@ -181,13 +183,18 @@ def test_admins_add_users_reset_passwords_and_manage_api_keys(page, ui_server):
 
     page.get_by_label("What will use it").fill("helpdesk bot")
     page.get_by_label("Acts as user").fill("olga@example.com")
+    page.get_by_label("search", exact=True).uncheck()
+    page.get_by_label("admin", exact=True).uncheck()
+    page.get_by_label("Expires after (days)").fill("30")
     page.get_by_role("button", name="Create key").click()
     page.locator("#secret-label", has_text="helpdesk bot").wait_for()
     key = secret.inner_text()
     assert key.startswith("enc_")
     with httpx.Client(base_url=ui_server.url, headers={"Authorization": f"Bearer {key}"}) as client:
         assert client.get("/api/v1/auth/me").json()["email"] == "olga@example.com"
+        assert client.get("/api/v1/search", params={"q": "x"}).status_code == 403  # an ask-only key
         key_row = page.locator('tr[data-key="helpdesk bot"]')
+        assert re.search(r"\task\tin \d+ days\t", key_row.inner_text())  # its scope and its expiry
         key_row.get_by_role("button", name="Revoke").click()
         page.get_by_role("dialog").get_by_role("button", name="Revoke key").click()
         key_row.filter(has_text="revoked").wait_for()
@@ -236,3 +243,23 @@ def test_modules_imported_by_path_are_revalidated_and_served_as_javascript(ui_se
             assert module.headers["content-type"].startswith("text/javascript"), path  # modules need a JS type
             assert module.headers["cache-control"] == "no-cache" and module.headers["etag"], path
             assert client.get(path, headers={"If-None-Match": module.headers["etag"]}).status_code == 304, path
+
+
+def test_the_audit_log_page_filters_with_a_plain_form(page, ui_server):
+    with httpx.Client(base_url=ui_server.url) as client:
+        client.post("/api/v1/auth/login", json={"email": "nobody-here@example.com", "password": "not a password"})
+    log_in(page, ui_server.admin.email)
+    page.goto("/admin/audit")
+    assert page.locator('tr[data-action="sign_in"]').count() >= 2
+    page.get_by_label("Actor (e-mail)").fill("nobody-here@example.com")
+    page.get_by_label("Outcome").select_option("failed")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"actor=nobody-here%40example.com"))
+    rows = page.locator("#audit-events tbody tr")
+    assert rows.count() == 1 and "wrong" not in rows.inner_text() and "unknown account" in rows.inner_text()
+    page.get_by_label("From (UTC)").fill("2099-01-01T00:00")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("No events match.").wait_for()
+    page.goto("/admin/audit?since=yesterday")
+    assert "is not a date and time" in page.get_by_role("alert").inner_text()
+    screenshot(page, "admin-audit.png")

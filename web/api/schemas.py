@@ -245,6 +245,7 @@ class UserOut(BaseModel):
     role: Literal["admin", "employee"]
     groups: list[str]
     must_change_password: bool
+    disabled: bool = Field(False, description="A disabled user can neither log in nor use their API keys.")
     created_at: UtcDatetime
 
 
@@ -266,6 +267,7 @@ class UserUpdate(BaseModel):
 
     role: Literal["admin", "employee"] | None = None
     groups: list[str] | None = None
+    disabled: bool | None = Field(None, description="true: the user's sessions and API keys stop working at once.")
     password: str | None = Field(None, description="A new password; the user must change it at next login.")
 
 
@@ -273,11 +275,23 @@ class CreatedUser(UserOut):
     password: str | None = Field(None, description="The generated password, shown this once.")
 
 
+KeyScope = Literal["search", "ask", "admin"]
+
+
 class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "helpdesk bot", "scopes": ["ask"], "expires_in_days": 90}]},
+    )
 
     name: str = Field(min_length=1, max_length=255, description="What will use it, e.g. 'helpdesk bot'.")
     user_email: str | None = Field(None, description="Admins only: create it for this user (default: yourself).")
+    scopes: list[KeyScope] = Field(
+        ["search", "ask", "admin"], min_length=1,
+        description="What the key may do: search, ask (ask, chat completions, MCP ask), admin (admin endpoints, "
+        "only if its user is an admin). A key never does more than its user may.",
+    )  # fmt: skip
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="Stop working after this many days (default: never).")
 
 
 class ApiKeyOut(BaseModel):
@@ -285,7 +299,9 @@ class ApiKeyOut(BaseModel):
     name: str
     prefix: str
     user_email: str
+    scopes: list[KeyScope]
     created_at: UtcDatetime
+    expires_at: UtcDatetime | None
     last_used_at: UtcDatetime | None
     revoked_at: UtcDatetime | None
 
@@ -477,3 +493,25 @@ class Overview(BaseModel):
     egress: EgressState
     directory: DirectoryState = Field(description="Group sync: how fresh everyone's groups are.")
     backups: BackupState | None = Field(None, description="Scheduled backups; null when backup_dir is unset.")
+
+
+# The audit log
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: UtcDatetime
+    actor: str | None = Field(description="The person's e-mail (the OS account for the CLI); null for Enclave itself.")
+    via: str = Field(description="password, oidc, ldap, session, api_key:<id>, cli or system.")
+    address: str | None = Field(description="The client's address (the host's name for the CLI).")
+    action: str = Field(description="What was done or tried, e.g. sign_in, user.role_changed, key.created, mcp.ask.")
+    target: str | None = Field(description="What it was done to: an e-mail, api_key:<id>, connector:<id>, document:<id>, …")
+    outcome: Literal["ok", "denied", "failed"]
+    details: dict
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last.")

@@ -10,8 +10,9 @@ scripts and styles come from Enclave's own origin only, nothing inline.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,10 +24,10 @@ from assistant import accounts
 from assistant.access import Access
 from assistant.db.models import BrowserSession, Conversation, Document
 from assistant.errors import NotFoundError
-from enclave import permissions
+from enclave import audit, permissions
 from enclave.identity import oidc
 
-from ..api.deps import SESSION_COOKIE, DbSession, RuntimeDep
+from ..api.deps import SESSION_COOKIE, DbSession, RuntimeDep, client_address
 from ..api.routes import admin
 from ..api.routes.ask import search_hits
 from .assets import TEMPLATES_DIR, static_url
@@ -64,7 +65,9 @@ ADMIN_SECTIONS = [
     ("users", "/admin/users", "Users & API keys"),
     ("access", "/admin/access", "Access"),
     ("feedback", "/admin/feedback", "Feedback"),
+    ("audit", "/admin/audit", "Audit log"),
 ]
+AUDIT_PAGE_SIZE = 100
 
 
 # What the login page says when single sign-on failed (the kinds of ``enclave.identity.oidc``; details are audited).
@@ -124,6 +127,9 @@ class PageGuard:
         if browser.user.must_change_password and not self.allow_password_change:
             return redirect("/password")
         if self.admin and not browser.user.is_admin:
+            actor = audit.Actor(browser.user.email, "session", client_address(request))
+            audit.record(db, actor, "access.denied", f"GET {request.url.path}", "denied", reason="admins only", needs="admin")
+            db.commit()
             return render(
                 request,
                 "error.html",
@@ -276,3 +282,46 @@ def _explain(db: Session, user: str | None, document_id: str, freshness: account
 def admin_feedback_page(request: Request, browser: SignedInAdmin):
     return _admin_page(request, browser, "feedback", "admin/feedback.html")
 
+
+
+@router.get("/admin/audit", include_in_schema=False)
+def admin_audit_page(
+    request: Request,
+    browser: SignedInAdmin,
+    db: DbSession,
+    actor: str = "",
+    action: str = "",
+    outcome: str = "",
+    since: str = "",
+    until: str = "",
+    cursor: str = "",
+):
+    """The audit log as a table, filtered by a plain GET form (no script): the same query as GET /api/v1/audit."""
+    if isinstance(browser, Response):
+        return browser
+    form = {"actor": actor, "action": action, "outcome": outcome, "since": since, "until": until}
+    problems = []
+    filters = audit.Filters(
+        actor=actor or None,
+        action=action or None,
+        outcome=outcome if outcome in audit.OUTCOMES else None,
+        since=_form_time(since, "From", problems),
+        until=_form_time(until, "Until", problems),
+    )
+    before = int(cursor) if cursor.isdigit() and len(cursor) <= 18 else None
+    found, next_id = audit.events(db, filters, AUDIT_PAGE_SIZE, before) if not problems else ([], None)
+    older = f"/admin/audit?{urlencode({**form, 'cursor': next_id})}" if next_id else None
+    return _admin_page(request, browser, "audit", "admin/audit.html", events=found, form=form,
+                       outcomes=audit.OUTCOMES, problems=problems, older=older)  # fmt: skip
+
+
+def _form_time(text: str, label: str, problems: list[str]) -> datetime | None:
+    """A time from the filter form (an HTML datetime-local, so UTC as the page says), or None when empty."""
+    if not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        problems.append(f"{label}: {text!r} is not a date and time such as 2026-12-01T08:00")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -21,7 +21,7 @@ from enclave.conversations import withheld_answers
 from enclave.runtime import Runtime
 
 from ...answering import Answering
-from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
+from ..deps import AnsweringDep, AskingUser, DbSession, RuntimeDep, SearchingUser, ViewerDep
 from ..schemas import AskDebug, AskRequest, AskResponse, Problem, SearchHit
 
 router = APIRouter(prefix="/api/v1", tags=["ask"])
@@ -44,7 +44,7 @@ SSE_DESCRIPTION = (
         503: {"model": Problem, "description": "The model's queue is full; see Retry-After."},
     },
 )
-async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: ViewerDep, db: DbSession,
+async def ask(body: AskRequest, request: Request, user: AskingUser, viewer: ViewerDep, db: DbSession,
               answering: AnsweringDep, runtime: RuntimeDep):
     """Answer a question from the documents the caller may see, citing them as [n]."""
     conversation = _conversation_for(db, user, body)
@@ -79,6 +79,7 @@ async def ask(body: AskRequest, request: Request, user: CurrentUser, viewer: Vie
 
 @router.get("/search", response_model=list[SearchHit])
 async def search(
+    _: SearchingUser,
     viewer: ViewerDep,
     answering: AnsweringDep,
     q: str = Query(min_length=1, max_length=4000, description="What to look for."),
@@ -90,6 +91,7 @@ async def search(
 
 
 def search_hits(answering: Answering, q: str, viewer: Viewer, k: int) -> list[SearchHit]:
+    """Search for the REST API, the MCP tool and the admin's search-as-a-person alike."""
     hits = answering.assistant().search(q, viewer, k)
     return [
         SearchHit(

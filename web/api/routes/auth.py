@@ -1,4 +1,4 @@
-"""Logging in and out, and changing one's own password."""
+"""Logging in and out, and changing one's own password; each attempt goes into the audit log."""
 
 from __future__ import annotations
 
@@ -10,16 +10,13 @@ from sqlalchemy.orm import Session
 from assistant import accounts
 from assistant.db.models import BrowserSession, User
 from assistant.errors import InvalidRequest
+from enclave import audit
 from enclave.identity.sign_in import sign_in_with_ldap
 
-from ..deps import SESSION_COOKIE, CurrentUser, DbSession, RuntimeDep
+from ..deps import SESSION_COOKIE, AuditActor, CurrentUser, DbSession, RuntimeDep, client_address
 from ..schemas import LoginRequest, Me, PasswordChange, Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _refuse_cross_site(request: Request) -> None:
@@ -44,28 +41,43 @@ def login(body: LoginRequest, request: Request, response: Response, db: DbSessio
     _refuse_cross_site(request)
     address = client_address(request)
     email = body.email.strip().lower()
+    actor = audit.Actor(email, "password", address)
     if not accounts.login_allowed(db, email, address, runtime.settings.login_attempts):
+        audit.record(db, actor, "sign_in", email, "denied", reason="too many failed logins")
+        db.commit()
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed logins; wait 15 minutes",
             headers={"Retry-After": str(int(accounts.THROTTLE_WINDOW.total_seconds()))},
         )
     user = accounts.find_user(db, email)
-    if runtime.settings.ldap_url and (user is None or user.auth_method != "local"):
-        # Not someone with an Enclave password: the directory checks it (and may make the account).
+    by_directory = bool(runtime.settings.ldap_url) and (user is None or user.auth_method != "local")
+    if by_directory:
+        # Not someone with an Enclave password: the directory checks it (and may make the account), and
+        # audits the sign-in itself.
         user = sign_in_with_ldap(db, runtime.settings, body.email, body.password, address)
     else:
         if not accounts.may_use_password(user, runtime.settings.local_login):
+            audit.record(db, actor, "sign_in", email, "denied", reason="password sign-in is turned off for this account")
+            db.commit()
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 f"password sign-in is turned off for this account; use \"Sign in with {runtime.settings.oidc_display_name}\"",
             )
-        user = user if accounts.verify_password(user, body.password) else None
+        if not accounts.verify_password(user, body.password):
+            audit.record(db, actor, "sign_in", email, "failed", reason="unknown account" if user is None else "wrong password")
+            user = None
     if user is None:
         accounts.record_login_failure(db, email, address)
         db.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
+    if user.disabled:
+        audit.record(db, actor, "sign_in", email, "denied", reason="account disabled")
+        db.commit()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this account is disabled; ask an admin")
     accounts.clear_login_failures(db, email, address)
+    if not by_directory:
+        audit.record(db, actor, "sign_in", email)
     browser = open_browser_session(request, response, db, user, runtime.settings.session_hours)
     db.commit()
     return Me.model_validate(user).model_copy(update={"csrf_token": browser.csrf_token})
@@ -88,13 +100,14 @@ def open_browser_session(request: Request, response: Response, db: Session, user
 
 
 @router.post("/logout", status_code=204)
-def logout(request: Request, response: Response, user: CurrentUser, db: DbSession):
+def logout(request: Request, response: Response, user: CurrentUser, actor: AuditActor, db: DbSession):
     """End this browser session."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         browser = db.get(BrowserSession, accounts.token_hash(token))
         if browser:
             db.delete(browser)
+            audit.record(db, actor, "sign_out", user.email)
             db.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
 
@@ -106,13 +119,17 @@ def me(request: Request, user: CurrentUser):
 
 
 @router.post("/password", status_code=204, responses={400: {"model": Problem}})
-def change_password(body: PasswordChange, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep):
+def change_password(body: PasswordChange, request: Request, user: CurrentUser, actor: AuditActor, db: DbSession,
+                    runtime: RuntimeDep):
     """Change your own password (required after the first login with a generated one). Logs out other sessions."""
     if not accounts.verify_password(user, body.current_password):
+        audit.record(db, actor, "password.changed", user.email, "failed", reason="wrong current password")
+        db.commit()
         raise InvalidRequest("the current password is wrong")
     if body.new_password == body.current_password:
         raise InvalidRequest("choose a password different from the current one")
     accounts.set_password(db, user, body.new_password, keep_session=request.cookies.get(SESSION_COOKIE))
+    audit.record(db, actor, "password.changed", user.email)
     db.commit()
     if user.email == runtime.settings.admin_email:
         # The one-time password is spent; leave no copy of it on disk.

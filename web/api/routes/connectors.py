@@ -11,7 +11,7 @@ from assistant.secrets import SecretBox
 from enclave.sources import service
 from enclave.sources.configs import updated
 
-from ..deps import AdminUser, DbSession, RuntimeDep
+from ..deps import AdminUser, AuditActor, DbSession, RuntimeDep
 from ..schemas import (
     ConnectorCreate,
     ConnectorOut,
@@ -47,9 +47,10 @@ def list_connectors(_: AdminUser, db: DbSession, runtime: RuntimeDep):
 
 
 @router.post("", response_model=ConnectorOut, status_code=201, responses=ERRORS)
-def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, actor: AuditActor, db: DbSession,
+                     runtime: RuntimeDep):
     """Connect a source. Its first sync starts at once."""
-    record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes)
+    record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes, actor=actor)
     _scheduler(request).request(record.id)
     return service.describe(db, db.get(ConnectorRecord, record.id), runtime.documents)
 
@@ -67,16 +68,17 @@ def get_connector(connector_id: RowId, _: AdminUser, db: DbSession, runtime: Run
 
 
 @router.patch("/{connector_id}", response_model=ConnectorOut, responses=ERRORS)
-def update_connector(connector_id: RowId, body: ConnectorUpdate, _: AdminUser, db: DbSession, runtime: RuntimeDep):
+def update_connector(connector_id: RowId, body: ConnectorUpdate, _: AdminUser, actor: AuditActor, db: DbSession,
+                     runtime: RuntimeDep):
     """Rename, re-configure, re-schedule, pause or resume a connector."""
-    service.change(runtime, connector_id, **body.model_dump(exclude_unset=True))
+    service.change(runtime, connector_id, actor=actor, **body.model_dump(exclude_unset=True))
     return service.describe(db, db.get(ConnectorRecord, connector_id), runtime.documents)
 
 
 @router.delete("/{connector_id}", status_code=204, responses=ERRORS)
-async def delete_connector(connector_id: RowId, _: AdminUser, runtime: RuntimeDep):
+async def delete_connector(connector_id: RowId, _: AdminUser, actor: AuditActor, runtime: RuntimeDep):
     """Delete a connector and remove every document it indexed."""
-    await run_in_threadpool(service.remove, runtime, connector_id)
+    await run_in_threadpool(service.remove, runtime, connector_id, actor)
 
 
 @router.post("/{connector_id}/test", response_model=TestOutcome, responses=ERRORS)
@@ -97,10 +99,12 @@ async def test_connector(
 
 
 @router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
-def sync_connector(connector_id: RowId, request: Request, _: AdminUser, db: DbSession, body: SyncRequest | None = None):
+def sync_connector(connector_id: RowId, request: Request, _: AdminUser, actor: AuditActor, runtime: RuntimeDep,
+                   body: SyncRequest | None = None):
     """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
-    service.get(db, connector_id)
-    _scheduler(request).request(connector_id, full=bool(body and body.full))
+    full = bool(body and body.full)
+    service.sync_started(runtime, actor, connector_id, full)
+    _scheduler(request).request(connector_id, full=full)
     return {"queued": True}
 
 

@@ -1,4 +1,5 @@
-"""Documents: upload and manage (admins), open the original of a citation (anyone allowed to see it)."""
+"""Documents: upload and manage (admins), open the original of a citation (anyone allowed to see it).
+Uploads, downloads and deletions are audited."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from assistant.access import Access
 from assistant.db.models import Document
 from assistant.errors import NotFoundError
+from enclave import audit
 from enclave.uploads import UPLOADS, as_upload
 from ingest.index import Source
 
-from ..deps import AdminUser, RuntimeDep, ViewerDep
+from ..deps import AdminUser, AuditActor, DbSession, RuntimeDep, SearchingUser, ViewerDep
 from ..schemas import DocumentOut, DocumentPage, Problem, UploadResult
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -27,6 +29,7 @@ SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'
 @router.post("", response_model=list[UploadResult], responses={413: {"model": Problem}})
 async def upload(
     _: AdminUser,
+    actor: AuditActor,
     runtime: RuntimeDep,
     files: list[UploadFile] = File(description="One or more files (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, EML, CSV)."),
     groups: str | None = Form(None, description="Comma-separated groups allowed to see them (default: everyone)."),
@@ -37,7 +40,17 @@ async def upload(
     results = []
     for upload_file in files:
         results.append(await _index_upload(runtime, upload_file, access, limit))
+    await run_in_threadpool(_record_uploads, runtime, actor, results, groups)
     return results
+
+
+def _record_uploads(runtime, actor: audit.Actor, results: list[UploadResult], groups: str | None) -> None:
+    with runtime.sessions() as session:
+        for result in results:
+            target = f"document:{result.document_id}" if result.document_id else None
+            audit.record(session, actor, "document.uploaded", target, "failed" if result.status == "failed" else "ok",
+                         filename=result.filename, status=result.status, groups=groups or None, error=result.error)  # fmt: skip
+        session.commit()
 
 
 async def _index_upload(runtime, upload_file: UploadFile, access: Access, limit: int) -> UploadResult:
@@ -60,7 +73,7 @@ def list_documents(
     runtime: RuntimeDep,
     source: str | None = Query(None, description="Only this source: files, upload, or connector-<id>."),
     q: str | None = Query(None, max_length=255, description="Filter by title."),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=500),
 ):
     """Admins: indexed documents, newest first, a page at a time."""
@@ -76,23 +89,36 @@ def get_document(doc_id: str, _: AdminUser, runtime: RuntimeDep):
 
 
 @router.delete("/{doc_id}", status_code=204, responses=NOT_FOUND)
-async def delete_document(doc_id: str, _: AdminUser, runtime: RuntimeDep):
+async def delete_document(doc_id: str, _: AdminUser, actor: AuditActor, runtime: RuntimeDep):
     """Admins: remove a document, its chunks, its original and any failure of its source item from the index."""
     document = await run_in_threadpool(_document, runtime, doc_id)
     source = Source(id=document.source, type=document.source_type)
     await run_in_threadpool(runtime.sink.remove, source, [document.external_id])
+    await run_in_threadpool(_record, runtime, actor, "document.deleted", document)
+
+
+def _record(runtime, actor: audit.Actor, action: str, document: Document) -> None:
+    with runtime.sessions() as session:
+        audit.record(session, actor, action, f"document:{document.id}", title=document.title, source=document.source)
+        session.commit()
 
 
 @router.get("/{doc_id}/content", responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}})
-def document_content(doc_id: str, viewer: ViewerDep, runtime: RuntimeDep):
-    """The original file, for anyone allowed to see the document (others get 404)."""
+def document_content(doc_id: str, _: SearchingUser, viewer: ViewerDep, actor: AuditActor, db: DbSession,
+                     runtime: RuntimeDep):
+    """The original file, for anyone allowed to see the document (others get 404); an API key needs the
+    ``search`` scope."""
     document = runtime.documents.get(doc_id)
     if document is None or not Access.from_dict(document.access).allows(viewer) or not document.blob:
+        audit.record(db, actor, "document.downloaded", f"document:{doc_id}", "denied", reason="not found or not allowed")
+        db.commit()
         raise NotFoundError("document not found")
     try:
         content = runtime.blobs.read(document.blob)
     except FileNotFoundError as error:
         raise NotFoundError("the original of this document is no longer stored") from error
+    audit.record(db, actor, "document.downloaded", f"document:{document.id}", title=document.title)
+    db.commit()
     filename = PurePath(document.title).name
     media_type = document.mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return Response(

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.llm import ChatMessage
 from assistant.rag import Answer
 
-from ..deps import AnsweringDep, CurrentUser, DbSession, RuntimeDep, ViewerDep
+from ..deps import AnsweringDep, AskingUser, CurrentUser, DbSession, RuntimeDep, ViewerDep
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -61,7 +61,7 @@ def list_models(_: CurrentUser, runtime: RuntimeDep):
 
 
 @router.post("/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, request: Request, user: CurrentUser, viewer: ViewerDep,
+async def chat_completions(body: ChatCompletionRequest, request: Request, user: AskingUser, viewer: ViewerDep,
                            answering: AnsweringDep, runtime: RuntimeDep, db: DbSession):
     """A grounded chat completion (streaming or not), with the cited sources in ``sources``."""
     db.close()  # the caller is known; no database connection is held while waiting for the model

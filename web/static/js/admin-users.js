@@ -177,6 +177,8 @@ function keyRow(key) {
     el("td", {}, key.name, revoked ? el("span", { class: "badge badge--error", text: "revoked" }) : null),
     el("td", {}, el("code", { text: key.prefix + "…" })),
     el("td", { text: key.user_email }),
+    el("td", { text: key.scopes.join(", ") }),
+    el("td", {}, key.expires_at ? timeElement(key.expires_at, true) : el("span", { class: "muted", text: "never" })),
     el("td", {}, timeElement(key.created_at, true)),
     el("td", {}, key.last_used_at ? timeElement(key.last_used_at, true) : el("span", { class: "muted", text: "never" })),
     el("td", { class: "actions" }, revoke));
@@ -202,9 +204,12 @@ document.getElementById("key-form").addEventListener("submit", async (event) => 
     toast("Say what will use the key, e.g. “helpdesk bot”", "error");
     return;
   }
-  const body = { name: name.value.trim() };
+  const scopes = [...form.querySelectorAll('input[name="key-scope"]:checked')].map((box) => box.value);
+  const body = { name: name.value.trim(), scopes };
   const user = document.getElementById("key-user").value.trim();
   if (user) body.user_email = user;
+  const days = document.getElementById("key-days").value.trim();
+  if (days) body.expires_in_days = Number(days);
   try {
     const created = await api("POST", "/api/v1/apikeys", body);
     form.reset();
