@@ -265,6 +265,12 @@ class Settings(BaseSettings):
     )
 
     # Permissions that follow the directory
+    background_hours: str | None = Field(
+        None,
+        pattern=r"^([01]?\d|2[0-3])-([01]?\d|2[0-3])$",
+        description="Local hours when scheduled connector syncs may start, e.g. 19-7 for evenings and nights; "
+        "\"Sync now\" and uploads still run at once. Default: any time.",
+    )
     group_sync_minutes: int = Field(
         15, ge=1, description="Minutes between reads of everyone's groups from the directory (also read at sign-in)."
     )

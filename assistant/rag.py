@@ -23,6 +23,7 @@ from assistant.access import Viewer
 from assistant.embeddings import Vector
 from assistant.evidence import Sentence
 from assistant.llm import LLM, ChatMessage, GenerationOptions
+from assistant.priority import PRIORITY
 from assistant.retrieval import Retriever
 from assistant.store import Hit
 
@@ -183,13 +184,14 @@ class Assistant:
 
         The streamed draft is what the model writes; the final text (the Answer's) may differ from it:
         markers are added, and a draft that fails its check is replaced."""
-        answer = Answer(question=question)
-        answer.standalone_question = self.standalone(question, history, cancel)
-        answer.search_query = retrieval.with_context(answer.standalone_question, history)
-        embedding = self.retriever.embedder.embed_query(answer.search_query)
-        hits = self._relevant(self.search(answer.search_query, viewer, k, embedding=embedding), answer.search_query)
-        same_query = answer.search_query == answer.standalone_question
-        yield from self.answer_from(answer, hits, viewer, cancel, embedding if same_query else None)
+        with PRIORITY.interactive():  # background embedding waits until this answer is done
+            answer = Answer(question=question)
+            answer.standalone_question = self.standalone(question, history, cancel)
+            answer.search_query = retrieval.with_context(answer.standalone_question, history)
+            embedding = self.retriever.embedder.embed_query(answer.search_query)
+            hits = self._relevant(self.search(answer.search_query, viewer, k, embedding=embedding), answer.search_query)
+            same_query = answer.search_query == answer.standalone_question
+            yield from self.answer_from(answer, hits, viewer, cancel, embedding if same_query else None)
 
     def answer_from(
         self,

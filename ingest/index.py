@@ -12,11 +12,15 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from assistant.embeddings import Embedder
+from assistant.priority import PRIORITY
 from assistant.store import Chunk, ChunkOrigin, VectorStore
 from assistant.store.keywords import KeywordIndex
 
 from .chunk import split
 from .parse import ParseError, Section, parse
+
+# Chunks embedded between two looks at whether a question is waiting (about a third of a second on two cores).
+EMBED_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,14 @@ class Indexer:
         ]
 
     def embedded(self, chunks: list[Chunk]) -> list[Chunk]:
-        vectors = self.embedder.embed_documents([c.searchable_text for c in chunks])
-        return [replace(chunk, embedding=vector) for chunk, vector in zip(chunks, vectors)]
+        """The chunks with their embeddings, a batch at a time, each after any question being answered."""
+        done: list[Chunk] = []
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start : start + EMBED_BATCH]
+            PRIORITY.background_turn()
+            vectors = self.embedder.embed_documents([c.searchable_text for c in batch])
+            done += [replace(chunk, embedding=vector) for chunk, vector in zip(batch, vectors)]
+        return done
 
     def replace(self, chunks: list[Chunk]) -> None:
         """Make these embedded chunks the whole indexed text of their documents."""

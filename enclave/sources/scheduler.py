@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from collections import OrderedDict
 
 from sqlalchemy import select
@@ -21,6 +22,14 @@ from enclave.sources.sync import SyncAlreadyRunning, SyncEngine
 
 log = logging.getLogger("enclave.scheduler")
 TICK_SECONDS = 5.0
+
+
+def within_hours(hours: str | None, hour: int) -> bool:
+    """Whether ``hour`` (0-23, local) falls in ``background_hours`` ("19-7" wraps past midnight; None: always)."""
+    if not hours:
+        return True
+    start, end = (int(h) for h in hours.split("-"))
+    return start <= hour < end if start <= end else hour >= start or hour < end
 
 
 class Scheduler:
@@ -82,9 +91,10 @@ class Scheduler:
         now = utcnow()
         with self.runtime.sessions() as session:
             records = session.scalars(select(ConnectorRecord)).all()
+        allowed = within_hours(self.runtime.settings.background_hours, datetime.now().hour)
         for record in records:
             due = record.next_sync_at is None or as_utc(record.next_sync_at) <= now
-            if not record.paused and due and not self.is_queued(record.id):
+            if allowed and not record.paused and due and not self.is_queued(record.id):
                 self.request(record.id)
         self._update_watches([r for r in records if not r.paused])
 
