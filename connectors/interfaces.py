@@ -49,7 +49,8 @@ class Checkpoint:
 class Skipped:
     """A part of the source (an object, a site, a library) the integration account may not read: it is left
     out and the rest is synced. ``grant`` says what to give the account; documents whose external id starts
-    with ``kept_prefix`` were indexed from that part before and are kept, not pruned, until it can be read."""
+    with ``kept_prefix`` were indexed from that part before and are kept, not pruned, until it can be read
+    (None: the part's documents cannot be told apart, so this run prunes nothing)."""
 
     part: str
     reason: str

@@ -136,7 +136,8 @@ class SalesforceConnector(Connector, IdListing, Refetchable):
         """``name``'s kind as this account can read it (yields Skipped for children it may not read)."""
         kind = self._kind(name)
         if kind.children and (refused := self._unreadable(kind.children.object_name)):
-            yield _skipped(kind.children.object_name, f"{refused}; {name} records are synced without them")
+            yield _skipped(kind.children.object_name, f"{refused}; {name} records are synced without them",
+                           kept_prefix=f"{KINDS[name].id_prefix()}:")  # fmt: skip
             kind = kind.without_children()
         return kind
 

@@ -38,12 +38,12 @@ from functools import partial
 from pathlib import PurePath
 
 from connectors.http import RETRYABLE, SourceSession
-from connectors.interfaces import Connector, Deleted, IdListing, Refetchable, SyncEvent
+from connectors.interfaces import Connector, Deleted, IdListing, PartUnreadable, Refetchable, Skipped, SyncEvent
 from connectors.sharepoint import delta
 from connectors.sharepoint.acl import access_from, site_group_ids
 from connectors.sharepoint.auth import AppTokens
 from connectors.sharepoint.config import SharePointConfig, sharepoint_scope
-from connectors.sharepoint.errors import GraphError
+from connectors.sharepoint.errors import GRANT_SITE, GraphError
 from connectors.sharepoint.graph import GraphClient
 from connectors.sharepoint.libraries import (
     Library,
@@ -94,11 +94,20 @@ class SharePointConnector(Connector, IdListing, Refetchable):
 
     def load(self, checkpoint: dict | None) -> Iterator[SyncEvent]:
         links, memberships = delta.LibraryLinks(checkpoint), MembershipMemory(checkpoint)
-        for site in self._sites():
-            groups = self._groups_of(site)
+        for url in self.config.site_urls:
+            try:
+                site = resolve_site(self.graph, url)
+                groups = self._groups_of(site)
+                libraries = list_libraries(self.graph, site)
+            except PartUnreadable as refused:
+                yield Skipped(f"SharePoint site {url}", str(refused), GRANT_SITE)
+                continue
             changed = memberships.changed(site.url, groups)
-            for library in list_libraries(self.graph, site):
-                yield from self._walk(library, groups, changed, links, memberships)
+            for library in libraries:
+                try:
+                    yield from self._walk(library, groups, changed, links, memberships)
+                except PartUnreadable as refused:
+                    yield Skipped(f"SharePoint {library.describe()}", str(refused), GRANT_SITE, f"{library.id}:")
             memberships.remember(site.url, groups)  # saved only once every file of the site is up to date
             yield memberships.with_links(links.current())
         yield memberships.with_links(links.final(), final=True)
@@ -119,10 +128,14 @@ class SharePointConnector(Connector, IdListing, Refetchable):
             yield from self._regranted(library, groups, changed, listed)
 
     def list_ids(self) -> Iterator[str]:
-        for library in self._libraries():
+        """Every file of every library the app may read (one it may not was reported Skipped by load)."""
+        for library in self._readable_libraries():
             seen: set[str] = set()  # the feed may list an item twice
-            for page in delta.pages(self.graph, library, delta.first_link(library), {"$select": LIST_IDS_FIELDS}):
-                seen.update(_external_id(library, i) for i in page.items if "file" in i and self._wanted(i))
+            try:
+                for page in delta.pages(self.graph, library, delta.first_link(library), {"$select": LIST_IDS_FIELDS}):
+                    seen.update(_external_id(library, i) for i in page.items if "file" in i and self._wanted(i))
+            except PartUnreadable:
+                continue
             yield from sorted(seen)
 
     def fetch(self, external_ids: list[str]) -> Iterator[SyncEvent]:
@@ -163,6 +176,13 @@ class SharePointConnector(Connector, IdListing, Refetchable):
     def _libraries(self) -> Iterator[Library]:
         for site in self._sites():
             yield from list_libraries(self.graph, site)
+
+    def _readable_libraries(self) -> Iterator[Library]:
+        for url in self.config.site_urls:
+            try:
+                yield from list_libraries(self.graph, resolve_site(self.graph, url))
+            except PartUnreadable:
+                continue
 
     def _groups_of(self, site: Site) -> SiteGroups:
         """The site's groups with their members; none without a certificate, which SharePoint's REST API needs."""

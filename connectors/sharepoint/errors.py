@@ -13,6 +13,11 @@ GRANT_PERMISSIONS = (
     "In Entra ID > App registrations > your app > API permissions, add the Microsoft Graph application "
     "permissions Sites.Read.All and Files.Read.All, then click 'Grant admin consent'."
 )
+# What a Skipped site or library asks for: with Sites.Selected, each site must be granted to the app.
+GRANT_SITE = (
+    "grant the app read access to it (with Sites.Selected, grant this site to the app; otherwise give it the "
+    "Microsoft Graph application permissions Sites.Read.All and Files.Read.All with admin consent)"
+)
 GRANT_SHAREPOINT_PERMISSIONS = (
     "In Entra ID > App registrations > your app > API permissions, add the SharePoint application permission "
     "Sites.Read.All (or Sites.Selected, with the site granted to the app), then click 'Grant admin consent'."

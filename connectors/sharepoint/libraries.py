@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from connectors.interfaces import ConnectorError
+from connectors.interfaces import ConnectorError, PartUnreadable
 from connectors.sharepoint.errors import GRANT_PERMISSIONS, GraphError
 from connectors.sharepoint.graph import GraphClient
 
@@ -56,6 +56,9 @@ def site_error(url: str, error: GraphError) -> ConnectorError:
 
 
 def access_error(what: str, error: GraphError) -> ConnectorError:
+    """401: the app's sign-in no longer works (the whole run stops); 403: this site or library is not granted
+    to the app (a sync skips it and goes on with the rest)."""
     if error.status in (401, 403):
-        return ConnectorError(f"SharePoint refused access to {what} (HTTP {error.status} {error.code}: {error.detail}). {GRANT_PERMISSIONS}")
+        refused = PartUnreadable if error.status == 403 else ConnectorError
+        return refused(f"SharePoint refused access to {what} (HTTP {error.status} {error.code}: {error.detail}). {GRANT_PERMISSIONS}")
     return error

@@ -95,7 +95,7 @@ class RunRecorder:
         self.lines: list[str] = []
         self.attempted: set[str] = set()  # external ids this run has tried to index
         self.warnings: list[str] = []
-        self.kept_prefixes: set[str] = set()  # documents of skipped parts: kept, never pruned
+        self.kept_prefixes: set[str] = set()  # documents of skipped parts: kept, never pruned ("": all of them)
         self.on_progress = on_progress
         self._flushed = 0.0
 
@@ -216,8 +216,8 @@ class SyncEngine:
         if isinstance(event, Skipped):
             recorder.count("skipped")
             recorder.warn(f"skipped {event.part}: {event.reason}. To sync it, {event.grant}")
-            if event.kept_prefix:
-                recorder.kept_prefixes.add(event.kept_prefix)
+            # Without a prefix, which documents came from the skipped part is unknown: keep them all.
+            recorder.kept_prefixes.add(event.kept_prefix or "")
             return
         recorder.count("seen")
         recorder.attempted.add(event.external_id)

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.access import Viewer
 from assistant.db.models import AuditEvent
+from enclave.doctor import head_revision
 from tests.conftest import runtime_with, settings_for
 from tests.server.conftest import index_corpus, make_person, start_server
 
@@ -58,7 +59,7 @@ def test_backup_while_indexing_restores_to_the_same_answers(busy_server, tmp_pat
     assert made.returncode == 0, made.stderr
     assert uploaded, "the server indexed uploads during the backup"
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
-    assert manifest["migration"] == "0006" and manifest["verified"]["found"]
+    assert manifest["migration"] == head_revision() and manifest["verified"]["found"]
     assert {"enclave.db", "chroma/chroma.sqlite3"} <= {f["path"] for f in manifest["files"]}
 
     restored_dir = tmp_path / "restored"

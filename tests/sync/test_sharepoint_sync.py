@@ -23,10 +23,10 @@ from tests.conftest import ENCLAVE, enclave_environment, run_enclave
 from tests.polling import eventually
 from tests.server.conftest import make_person, start_server
 
-from tests.emulators.graph import user_grant
+from tests.emulators.graph import sharing_link, user_grant
 from tests.emulators.graph.certificates import app_certificate
 
-from .sharepoint_tenant import ENGINEERS_GROUP, FILES, PLATFORM_GROUP, SECRET, graph, sharepoint  # noqa: F401  (fixtures)
+from .sharepoint_tenant import ENGINEERS_GROUP, FILES, PLATFORM_GROUP, SECRET, SITE, graph, sharepoint  # noqa: F401  (fixtures)
 
 ALICE = Viewer("alice@contoso.com")
 BOB = Viewer("bob@contoso.com", frozenset({"platform team"}))
@@ -102,15 +102,15 @@ def test_a_wrong_secret_fails_the_connection_test_in_words_an_admin_understands(
 
 @pytest.fixture
 def embedded(runtime, monkeypatch) -> list[str]:
-    """Ids of the documents whose chunks get embedded and written, as they are."""
+    """Ids of the documents whose chunks get embedded, as they are."""
     written: list[str] = []
-    write = runtime.indexer.write
+    embed = runtime.indexer.embedded
 
     def recording(chunks):
         written.extend(sorted({c.origin.document_id for c in chunks}))
-        write(chunks)
+        return embed(chunks)
 
-    monkeypatch.setattr(runtime.indexer, "write", recording)
+    monkeypatch.setattr(runtime.indexer, "embedded", recording)
     return written
 
 
@@ -262,3 +262,33 @@ def wait_for_run(client, connector_id: int) -> dict:
 
 def admin_document_id(client, title: str) -> str:
     return next(d["id"] for d in client.get("/api/v1/documents", params={"q": title}).json()["items"])
+
+
+LEGAL = "https://contoso.sharepoint.com/sites/Legal"
+
+
+def test_a_site_and_a_library_the_app_may_not_read_are_skipped_and_the_rest_synced(runtime, sharepoint):
+    legal = sharepoint.tenant.add_site(LEGAL, "Legal", [sharing_link("organization")])
+    legal.add_drive("Documents", "Shared Documents").add_file("nda.md", b"The NDA template lives in Legal.")
+    private = sharepoint.tenant.site_at("contoso.sharepoint.com", "/sites/Engineering").add_drive("Private", "Private")
+    private.add_file("salaries.md", b"Salary bands for engineers are reviewed in March.", [sharing_link("organization")])
+    record = service.create(runtime, "sharepoint", "Engineering", sharepoint.config(site_urls=[SITE, LEGAL]))
+    engine = SyncEngine(runtime)
+    first = engine.sync(record.id)
+    assert first.status == "succeeded", first.log
+    salaries = {d.external_id for d in indexed_documents(runtime, record) if d.title == "salaries.md"}
+
+    sharepoint.tenant.forbidden |= {LEGAL, private.id}  # as when the app is granted some sites only
+    run = engine.sync(record.id, full=True)
+
+    assert run.status == "warning" and run.skipped == 2, (run.error, run.log)
+    assert any(w.startswith(f"skipped SharePoint site {LEGAL}: SharePoint refused access") for w in run.warnings)
+    assert any("skipped SharePoint library 'Private'" in w and "grant the app read access" in w for w in run.warnings)
+    kept = {d.external_id for d in indexed_documents(runtime, record)}
+    assert salaries <= kept  # what was indexed from a part that cannot be read now is kept, not pruned
+    assert len(kept) == len(FILES) + 2 and "rollout.md" in titles(runtime, ROLLOUT, Viewer.operator())
+
+
+def indexed_documents(runtime, record) -> list[Document]:
+    with runtime.sessions() as session:
+        return session.scalars(select(Document).where(Document.source == record.source_id)).all()

@@ -56,7 +56,10 @@ def graph_routes(current: Callable[[], Tenant]) -> APIRouter:
     def site_by_path(reference: str, caller: App = signed_in):
         require(caller, SITE_ROLES)
         hostname, _, path = reference.partition(":")
-        return site_json(current().site_at(hostname, path.rstrip(":")) or not_found("Requested site could not be found"))
+        site = current().site_at(hostname, path.rstrip(":")) or not_found("Requested site could not be found")
+        if site.web_url in current().forbidden:
+            raise GraphFault(403, "accessDenied", "Access denied")
+        return site_json(site)
 
     @router.get("/v1.0/drives/{drive_id}/root/delta")
     def delta(drive_id: str, request: Request, token: str | None = None, caller: App = signed_in):
@@ -120,6 +123,8 @@ def _caller(tenant: Tenant, request: Request) -> App:
 
 def _drive(tenant: Tenant, drive_id: str, caller: App) -> Drive:
     require(caller, FILE_ROLES)
+    if drive_id in tenant.forbidden:
+        raise GraphFault(403, "accessDenied", "Access denied")
     return tenant.drive(drive_id) or not_found()
 
 

@@ -266,6 +266,8 @@ class Tenant:
         self.walks: dict[str, list[tuple[str, bool]]] = {}  # (item id, sharing changed) of each delta enumeration
         self.download_grants: dict[str, tuple[str, str]] = {}  # tempauth -> (drive id, item id)
         self.failing_items: set[str] = set()  # ids of items Graph answers 500 for
+        # Sites (by web URL) and libraries (by drive id) the app was not granted, as with Sites.Selected: 403.
+        self.forbidden: set[str] = set()
 
     def add_app(self, client_id: str, secret: str | None = None, roles=GRAPH_ROLES, certificate: x509.Certificate | None = None) -> App:
         self.apps[client_id] = App(client_id, secret, frozenset(roles), [certificate] if certificate else [])
