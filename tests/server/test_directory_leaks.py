@@ -1,5 +1,5 @@
 """Someone removed from a group in the directory sees nothing of its documents after the next group sync,
-through any door: search, ask (JSON and streamed), the OpenAI-compatible endpoint, citations, the original
+through any door: search, ask (JSON and streamed), the OpenAI-compatible endpoint, the MCP tools, citations, the original
 file, and a conversation they had while they still had access (re-opened, or asked on in).
 
 One Enclave (real 0.5B model) and the session's slapd; gus is in ``hr`` until the module removes him.
@@ -16,6 +16,7 @@ from assistant.access import Access
 from enclave.identity.groups import GroupSync
 from tests.server.conftest import browser_login, index_corpus, start_server
 from tests.server.test_ask import sse_events
+from tests.server.test_mcp import call
 from tests.slapd import Person
 
 pytestmark = pytest.mark.llm
@@ -105,3 +106,9 @@ def test_asking_on_in_the_old_conversation_does_not_feed_the_old_answer_to_the_m
     body = gus.post("/api/v1/ask", json={"question": "And how much is it in total?", "conversation_id": conversation,
                                          "debug": True}).json()  # fmt: skip
     assert "answer" in body and not leaks(body, before_and_after["hr_document"])
+
+
+@pytest.mark.parametrize("tool, arguments", [("search", {"query": "relocation bonus"}), ("ask", {"question": QUESTION})])
+def test_the_mcp_tools_carry_nothing_from_hr(before_and_after, tool, arguments):
+    result = call(before_and_after["server"], before_and_after["key"], tool, **arguments)
+    assert not result.is_error and not leaks(result.model_dump(), before_and_after["hr_document"])

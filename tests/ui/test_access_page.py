@@ -32,3 +32,17 @@ def test_employees_cannot_open_it(page, ui_server):
     log_in(page, ui_server.employee.email)
     response = page.goto("/admin/access")
     assert response.status == 403
+
+
+def test_the_documents_and_users_pages_lead_to_the_explanations(page, ui_server):
+    log_in(page, ui_server.admin.email)
+    page.goto("/admin/documents")
+    row = page.locator("#documents-table tr", has_text="sales-bonus.md")
+    row.get_by_role("link", name="Who can read it").click()
+    page.wait_for_url("**/admin/access?document=*")
+    assert "group:sales" in page.locator("#access-readers").inner_text()
+
+    page.goto("/admin/users")
+    page.locator("tr", has_text=ui_server.employee.email).get_by_role("link", name="What they can see").click()
+    page.wait_for_url("**/admin/access?user=*")
+    assert page.get_by_label("Person", exact=True).input_value() == ui_server.employee.email

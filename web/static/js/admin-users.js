@@ -113,7 +113,9 @@ function userRow(user) {
     el("td", {}, user.must_change_password
       ? el("span", { class: "badge badge--warn", text: "must change password" })
       : el("span", { class: "badge badge--ok", text: "active" })),
-    el("td", { class: "actions" }, reset, remove));
+    el("td", { class: "actions" },
+      el("a", { class: "btn btn-ghost btn-small search-as", href: "/admin/access?user=" + encodeURIComponent(user.email), text: "What they can see" }),
+      reset, remove));
 }
 
 async function loadUsers() {
