@@ -18,6 +18,8 @@ from pathlib import PurePath
 import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
 from assistant.errors import UnreadableDocument
 
+from . import formats
+
 
 class ParseError(UnreadableDocument):
     """The file could not be turned into text; the message says why, for the admin."""
@@ -64,6 +66,8 @@ KINDS_BY_MIME = {
     "message/rfc822": "email",
     "text/csv": "csv",
 }
+KINDS_BY_EXTENSION.update(formats.KINDS_BY_EXTENSION)
+KINDS_BY_MIME.update(formats.KINDS_BY_MIME)
 TEXT_KINDS = {"html", "markdown", "text", "email", "csv"}
 SUPPORTED_EXTENSIONS = frozenset(KINDS_BY_EXTENSION)
 
@@ -137,6 +141,17 @@ def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str
             first = sections[0]
             sections[0] = Section(f"{_email_header(elements[0].metadata)}\n\n{first.text}", first.page, first.heading)
         return sections
+
+    return parse_elements
+
+
+def _read_with(read: Callable[[bytes], list]) -> Callable[[bytes, str], list[Section]]:
+    """A reader of ``formats.py``, its elements grouped like unstructured's."""
+
+    def parse_elements(content: bytes, filename: str) -> list[Section]:
+        use_bundled_spacy_model()
+        _skip_narrative_guessing()
+        return _sections(read(content))
 
     return parse_elements
 
@@ -244,4 +259,6 @@ _PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
     "text": _unstructured("text", "partition_text"),
     "email": _unstructured("email", "partition_email", process_attachments=False),
     "csv": _unstructured("csv", "partition_csv"),
+    "msg": _unstructured("msg", "partition_msg", process_attachments=False),
+    **{kind: _read_with(read) for kind, read in formats.READERS.items()},
 }
