@@ -217,7 +217,8 @@ class IngestionSink:
     def _unchanged(
         self, source: Source, item: SourceDocument, existing, unpack: bool, raw: bytes | None = None
     ) -> tuple[IndexResult, list[SourceDocument] | None]:
-        retagged = (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access)
+        was = (existing.title, existing.uri, Access.from_dict(existing.access))
+        retagged = was != (item.title, item.uri, item.access)
         with self._writing():
             if retagged:
                 self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))

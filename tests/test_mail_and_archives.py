@@ -10,8 +10,6 @@ refused without the limit in the failure record.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.access import Access, Viewer
@@ -69,7 +67,7 @@ def test_an_outlook_attachment_is_found_cited_by_name_and_shared_as_its_mail_is(
     assert Access.from_dict(record.access) == Access.restricted(groups=["finance"])
 
     ingest_paths(runtime.sink, [folder], access=Access.everyone())  # same mail, shared with everyone now
-    assert _hits(runtime, "harbour crane invoice total", OUTSIDER)[0] == "invoice.pdf (attachment of: Quarterly invoice)"
+    assert _hits(runtime, "harbour crane invoice total", OUTSIDER)[0].startswith("invoice.pdf (attachment of")
 
 
 def test_a_mail_changed_or_deleted_takes_its_attachments_along(runtime, tmp_path):

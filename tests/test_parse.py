@@ -29,7 +29,8 @@ def test_every_supported_extension_has_a_sample():
 
 @pytest.fixture(scope="module")
 def parsed_samples(tmp_path_factory):
-    return {kind: parse(path.read_bytes(), path.name) for kind, path in write_samples(tmp_path_factory.mktemp("more")).items()}
+    samples = write_samples(tmp_path_factory.mktemp("more"))
+    return {kind: parse(path.read_bytes(), path.name) for kind, path in samples.items()}
 
 
 @pytest.mark.parametrize("kind", sorted(FORMAT_FACTS))
