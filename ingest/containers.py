@@ -19,11 +19,9 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import PurePosixPath
 
+from .formats import open_mail
 from .parse import ParseError, kind_of
 
 MB = 2**20
@@ -126,50 +124,14 @@ def _indexable(filename: str) -> bool:
 # -- mail
 
 
-def _attachments(content: bytes, kind: str, subject_of: str) -> list[Part]:
-    subject, files = _msg_attachments(content) if kind == "msg" else _eml_attachments(content)
-    subject = subject or subject_of
+def _attachments(content: bytes, kind: str, title: str) -> list[Part]:
+    mail = open_mail(content, kind)
+    subject = mail.subject or title
     return [
         Part(f"attachment/{n}-{name}", f"{name} (attachment of: {subject})", name, data)
-        for n, (name, data) in enumerate(files, start=1)
+        for n, (name, data) in enumerate(mail.attachments, start=1)
         if _indexable(name)
     ]
-
-
-def _eml_attachments(content: bytes) -> tuple[str, list[tuple[str, bytes]]]:
-    message = BytesParser(policy=policy.default).parsebytes(content)
-    return str(message["subject"] or ""), [(_name_of(part), _payload(part)) for part in _attached(message)]
-
-
-def _attached(message: EmailMessage):
-    """Attachments, in the body's nested multiparts too, but not inside attached mails (those are parts)."""
-    for part in message.iter_parts():
-        if part.is_attachment():
-            yield part
-        elif part.is_multipart():
-            yield from _attached(part)
-
-
-def _name_of(part: EmailMessage) -> str:
-    name = PurePosixPath((part.get_filename() or "").replace("\\", "/")).name
-    if name:
-        return name
-    return "attached message.eml" if part.get_content_type() == "message/rfc822" else "attachment"
-
-
-def _payload(part: EmailMessage) -> bytes:
-    content = part.get_content()
-    if isinstance(content, EmailMessage):
-        return content.as_bytes()
-    return content.encode("utf-8") if isinstance(content, str) else content
-
-
-def _msg_attachments(content: bytes) -> tuple[str, list[tuple[str, bytes]]]:
-    from oxmsg import Message
-
-    message = Message.load(io.BytesIO(content))
-    files = [(PurePosixPath((a.file_name or "").replace("\\", "/")).name, a.file_bytes) for a in message.attachments]
-    return message.subject or "", [(name, data) for name, data in files if name and data is not None]
 
 
 # -- archives

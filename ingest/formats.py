@@ -1,5 +1,5 @@
 """Readers for the formats ``parse.py`` does not read through unstructured: OpenDocument text, spreadsheets and
-presentations, RTF, EPUB, and the member list of a zip archive.
+presentations, RTF, EPUB, mails (.eml, Outlook .msg), and the member list of a zip archive.
 
 unstructured reads OpenDocument, RTF and EPUB only by converting them with pandoc, a system binary the
 appliance does without. These are small by comparison: OpenDocument and EPUB files are zips of XML, and
@@ -7,6 +7,10 @@ appliance does without. These are small by comparison: OpenDocument and EPUB fil
 tables with their HTML, slides with their numbers), which ``parse.py`` groups into sections like every other
 format. XML is parsed without entities or network access, and no zip member is read past a size cap, so a
 crafted file cannot make a reader balloon.
+
+A mail is read whole here (``open_mail``): its text is its header (subject, sender, recipients, the names of
+its attachments) and body, never empty even when only an attachment was sent; ``containers.py`` takes the
+attachments from the same reading.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from html import escape
+from pathlib import PurePosixPath
 
 from lxml import etree
 from unstructured.documents.elements import Element, ElementMetadata, Table, Text, Title
@@ -179,7 +188,95 @@ def read_zip(content: bytes) -> list[Element]:
     return [Title("Files in this archive"), Text("\n".join(names) or "(empty archive)")]
 
 
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    sender: str
+    recipients: list[str]
+    body: str
+    body_is_html: bool
+    attachments: list[tuple[str, bytes]]  # file name, content
+
+
+def open_mail(content: bytes, kind: str) -> Mail:
+    """A mail of ``kind`` "email" (MIME, .eml) or "msg" (Outlook)."""
+    return _outlook_mail(content) if kind == "msg" else _mime_mail(content)
+
+
+def _mime_mail(content: bytes) -> Mail:
+    message = BytesParser(policy=policy.default).parsebytes(content)
+    body = message.get_body(preferencelist=("plain", "html"))
+    return Mail(
+        subject=str(message["subject"] or ""),
+        sender=str(message["from"] or ""),
+        recipients=[str(message[field]) for field in ("to", "cc") if message[field]],
+        body=body.get_content() if body else "",
+        body_is_html=bool(body) and body.get_content_subtype() == "html",
+        attachments=[(_attachment_name(part), _attachment_bytes(part)) for part in _attached(message)],
+    )
+
+
+def _attached(message: EmailMessage):
+    """Attachments, in the body's nested multiparts too, but not inside attached mails (those have their own)."""
+    for part in message.iter_parts():
+        if part.is_attachment():
+            yield part
+        elif part.is_multipart():
+            yield from _attached(part)
+
+
+def _attachment_name(part: EmailMessage) -> str:
+    name = _base_name(part.get_filename() or "")
+    return name or ("attached message.eml" if part.get_content_type() == "message/rfc822" else "attachment")
+
+
+def _attachment_bytes(part: EmailMessage) -> bytes:
+    content = part.get_content()
+    if isinstance(content, EmailMessage):
+        return content.as_bytes()
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+def _outlook_mail(content: bytes) -> Mail:
+    from oxmsg import Message
+
+    message = Message.load(io.BytesIO(content))
+    attachments = [(_base_name(a.file_name or ""), a.file_bytes) for a in message.attachments]
+    return Mail(
+        subject=message.subject or "",
+        sender=message.sender or "",
+        recipients=[r.email_address for r in message.recipients if r.email_address],
+        body=message.html_body or message.body or "",
+        body_is_html=bool(message.html_body),
+        attachments=[(name, data) for name, data in attachments if name and data is not None],  # embedded mails
+    )
+
+
+def _base_name(name: str) -> str:
+    """The last part of a name a mail gives, with Windows or POSIX folders: a label, never a path."""
+    return PurePosixPath(name.replace("\\", "/")).name
+
+
+def _read_mail(kind: str) -> Callable[[bytes], list[Element]]:
+    def read(content: bytes) -> list[Element]:
+        from unstructured.partition.html import partition_html
+
+        mail = open_mail(content, kind)
+        header = [f"Subject: {mail.subject}", f"From: {mail.sender}", f"To: {', '.join(mail.recipients)}"]
+        if mail.attachments:
+            header.append(f"Attachments: {', '.join(name for name, _ in mail.attachments)}")
+        if mail.body_is_html:
+            body = partition_html(text=mail.body, languages=["eng"])
+        else:
+            body = [Text(paragraph.strip()) for paragraph in mail.body.split("\n\n") if paragraph.strip()]
+        return [Text("\n".join(header)), *body]
+
+    return read
+
+
 READERS: dict[str, Callable[[bytes], list[Element]]] = {
+    "email": _read_mail("email"),
+    "msg": _read_mail("msg"),
     "odt": read_odt,
     "ods": read_ods,
     "odp": read_odp,

@@ -8,9 +8,12 @@ member's name from inside the archive written to disk; a part's id not traced ba
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from ingest.containers import Limits, Refused, holders, unpack
+from ingest.parse import parse
 from tests.format_samples import eml_bytes, msg_bytes, pdf_bytes, zip_bytes
 
 PDF = pdf_bytes("The invoice total is 4711 kroner.")
@@ -35,6 +38,22 @@ def test_outlook_attachments_become_parts():
     assert (part.key, part.title, part.content) == (
         "attachment/1-invoice.pdf", "invoice.pdf (attachment of: Quarterly invoice)", PDF
     )
+
+
+@pytest.mark.parametrize(("make", "filename"), [(eml_bytes, "scan.eml"), (msg_bytes, "scan.msg")])
+def test_a_mail_with_nothing_but_an_attachment_is_still_a_document(make, filename):
+    mail = make("Scan from the copier", "", {"scan.pdf": PDF})
+    [section] = parse(mail, filename)
+    assert section.text.startswith("Subject: Scan from the copier\nFrom:") and "Attachments: scan.pdf" in section.text
+    assert _keys(unpack(mail, filename, None, filename, Limits())) == ["attachment/1-scan.pdf"]
+
+
+def test_an_html_mail_is_read_as_text():
+    message = EmailMessage()
+    message["Subject"], message["From"] = "Menu", "canteen@example.com"
+    message.set_content("<html><body><h1>Menu</h1><p>Herring on <b>Thursday</b>.</p></body></html>", subtype="html")
+    text = "\n".join(section.text for section in parse(message.as_bytes(), "menu.eml"))
+    assert "Herring on Thursday." in text and "<b>" not in text
 
 
 def test_archive_members_are_labels_never_paths_on_disk(tmp_path, monkeypatch):
