@@ -1,7 +1,7 @@
 """Files that hold other files: mails with attachments (.eml, .msg) and zip archives.
 
-A container is indexed as a document of its own (a mail's header and body, an archive's list of names; see
-``parse.py``) and every supported file inside it as a part: a document of its own beside it. ``unpack``
+A container is indexed as a document of its own (a mail's header and body, an archive's list of names: see
+``formats.py``) and every supported file inside it as a part: a document of its own beside it. ``unpack``
 lists the parts, the parts of parts included, up to ``Limits.depth`` containers deep; a container deeper
 than that is indexed with its own text only.
 
@@ -11,7 +11,8 @@ mail, ``member/<path>`` in an archive (``mail.eml#attachment/1-invoice.pdf``, an
 id alone. Names from inside a container are only labels: nothing is ever written to disk under them.
 
 Archives are unpacked under limits (files, total expanded size, expansion ratio): an archive over any of
-them, a zip bomb, is refused whole, before anything of it is read, with the limit it hit.
+them, a zip bomb, is refused whole, before anything of it is indexed, with the limit it hit. An archive's
+limits are checked on what it declares before any member is expanded, and no member is read past that.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .parse import ParseError, kind_of
 MB = 2**20
 PART_MARKERS = ("#attachment/", "#member/")
 MAIL_KINDS = {"email", "msg"}
+CONTAINER_KINDS = MAIL_KINDS | {"zip"}
 # Small members compress far beyond any sane ratio (a page of spaces) and cannot hurt; the size limits bound them.
 RATIO_EXEMPT_BYTES = MB
 
@@ -76,7 +78,7 @@ class _Budget:
 
 
 def is_container(filename: str, mime_type: str | None = None) -> bool:
-    return kind_of(filename, mime_type) in MAIL_KINDS | {"zip"}
+    return kind_of(filename, mime_type) in CONTAINER_KINDS
 
 
 def holders(external_id: str) -> list[str]:
@@ -99,7 +101,7 @@ def unpack(content: bytes, filename: str, mime_type: str | None, title: str, lim
 
 
 def _parts(content: bytes, kind: str | None, title: str, budget: _Budget, depth: int) -> list[Part]:
-    if kind not in MAIL_KINDS | {"zip"} or depth > budget.limits.depth:
+    if kind not in CONTAINER_KINDS or depth > budget.limits.depth:
         return []
     try:
         inside = _archive_members(content, title, budget) if kind == "zip" else _attachments(content, kind, title)
