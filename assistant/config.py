@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
 
+    # Mails and archives: the files inside them are indexed too (README: Supported formats)
+    archive_max_depth: int = Field(
+        2, ge=1, le=10, description="Containers (zip archives, mails) unpacked one inside another; 2 reaches a zip "
+        "inside a zip, or inside a mail. A container deeper than that is indexed with its list of names only.",
+    )
+    archive_max_files: int = Field(
+        1000, ge=1, description="Files one archive may hold, nested ones included; an archive with more is refused."
+    )
+    archive_max_mb: int = Field(
+        500, ge=1, description="Megabytes one archive may expand to, nested ones included; a larger one is refused."
+    )
+    archive_max_ratio: int = Field(
+        100, ge=2, description="How many times its compressed size a member over 1 MB may expand to; an archive "
+        "with a member beyond that (a zip bomb) is refused.",
+    )
+
     # Retrieval and answers
     chunk_size: int = Field(1000, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks.")

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.access import Access, Viewer
 from assistant.db.models import Document, IngestFailure
+from ingest.containers import PART_MARKERS
 from ingest.documents import SourceDocument
 from ingest.index import Source
+
+
+PARTS_QUERY_BATCH = 200  # containers looked up at once: a few hundred LIKE terms keep a query small
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,18 @@ class DocumentsRepository:
     def external_ids(self, source_id: str) -> set[str]:
         with self.sessions() as session:
             return set(session.scalars(select(Document.external_id).where(Document.source == source_id)))
+
+    def parts_of(self, source_id: str, external_ids: list[str]) -> set[str]:
+        """External ids of the documents and failures inside these containers (attachments, archive members)."""
+        found: set[str] = set()
+        with self.sessions() as session:
+            for start in range(0, len(external_ids), PARTS_QUERY_BATCH):
+                batch = external_ids[start : start + PARTS_QUERY_BATCH]
+                for table in (Document, IngestFailure):
+                    column = table.external_id
+                    under = or_(*(column.startswith(e + m, autoescape=True) for e in batch for m in PART_MARKERS))
+                    found |= set(session.scalars(select(column).where(table.source == source_id, under)))
+        return found
 
     def document_ids(self, source_id: str) -> list[str]:
         with self.sessions() as session:

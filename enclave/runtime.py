@@ -25,6 +25,7 @@ from assistant.store import VectorStore, get_store
 from assistant.store.keywords import KeywordIndex, keyword_index_for
 from assistant.store.lock import IndexWrites, LockMode, lock_index
 from ingest.blobs import BlobStore
+from ingest.containers import MB, Limits
 from ingest.index import Indexer
 
 from .data_dir import database_location, opening
@@ -131,7 +132,10 @@ class Runtime:
 
     @cached_property
     def sink(self) -> IngestionSink:
-        return IngestionSink(self.indexer, self.documents, self.blobs, self.index_writes)
+        settings = self.settings
+        limits = Limits(settings.archive_max_depth, settings.archive_max_files, settings.archive_max_mb * MB,
+                        settings.archive_max_ratio)  # fmt: skip
+        return IngestionSink(self.indexer, self.documents, self.blobs, self.index_writes, limits)
 
     @cached_property
     def oidc(self) -> OidcClient | None:

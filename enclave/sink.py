@@ -8,6 +8,12 @@ happens while holding the index-writes lock, so a backup that holds it copies
 them standing still. An item that cannot be read is recorded as a failure with its reason,
 cleared once it indexes, and never stops the rest. Removing and pruning forget
 a document's chunks, record, original and failure together.
+
+A container (a mail with attachments, a zip archive; ``ingest/containers.py``)
+is unpacked here, so every way in gets it: each file inside is indexed as a
+document of its own, with the container's permissions and an external id under
+the container's. A new version of the container replaces its parts (a part no
+longer in it goes); removing or pruning the container takes its parts with it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from assistant.access import Access
 from assistant.errors import SourceFailure
 from assistant.store import Chunk, ChunkOrigin
 from assistant.store.lock import IndexWrites
+from ingest import containers
 from ingest.blobs import BlobStore, content_hash
+from ingest.containers import Limits
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
 
@@ -66,23 +74,29 @@ def _stored_item(record, raw: bytes | None) -> SourceDocument:
 
 class IngestionSink:
     def __init__(
-        self, indexer: Indexer, documents: DocumentsRepository, blobs: BlobStore, writes: IndexWrites | None = None
+        self,
+        indexer: Indexer,
+        documents: DocumentsRepository,
+        blobs: BlobStore,
+        writes: IndexWrites | None = None,
+        limits: Limits = Limits(),
     ):
         self.indexer = indexer
         self.documents = documents
         self.blobs = blobs
         self.writes = writes
+        self.limits = limits
 
     def _writing(self) -> AbstractContextManager:
         return self.writes.held() if self.writes else nullcontext()
 
     def index(self, source: Source, item: SourceDocument) -> IndexResult:
-        """Bring one document up to date."""
-        [(_, result)] = self.index_many(source, [item])
-        return result
+        """Bring one document up to date (and the files inside it); returns its own result."""
+        return next(result for done, result in list(self.index_many(source, [item])) if done is item)
 
     def index_many(self, source: Source, items: Iterable[SourceDocument]) -> Iterator[tuple[SourceDocument, IndexResult]]:
-        """Bring documents up to date, yielding each with its result, as soon as it has one.
+        """Bring documents up to date, yielding each with its result, as soon as it has one; the parts of a
+        container follow it, each with its own result.
 
         The chunks of several documents are embedded together, in large
         batches. A failing source (SourceFailure) stops the run; so does a
@@ -90,21 +104,37 @@ class IngestionSink:
         """
         waiting: list[_Parsed] = []
         for item in items:
+            for each, parsed in self._prepare(source, item):
+                if isinstance(parsed, IndexResult):
+                    yield each, parsed
+                    continue
+                waiting.append(parsed)
+                if sum(len(p.chunks) for p in waiting) >= EMBEDDING_ROUND:
+                    yield from self._write(source, waiting)
+                    waiting = []
+        yield from self._write(source, waiting)
+
+    def _prepare(self, source: Source, item: SourceDocument) -> Iterator[tuple[SourceDocument, IndexResult | _Parsed]]:
+        """The item read, then, if it is a container read anew, its parts; a part no longer in it goes."""
+        try:
+            parsed, parts = self._read(source, item, unpack=True)
+        except SourceFailure:
+            raise
+        except Exception as error:  # this one item: record it, retry it next time, go on
+            yield item, self.fail(source, item.external_id, item.title, failure_reason(error))
+            return
+        yield item, parsed
+        if parts is None:
+            return
+        current = {part.external_id for part in parts}
+        self.remove(source, sorted(self.documents.parts_of(source.id, [item.external_id]) - current))
+        for part in parts:
             try:
-                parsed = self._read(source, item)
+                yield part, self._read(source, part, unpack=False)[0]
             except SourceFailure:
                 raise
-            except Exception as error:  # this one item: record it, retry it next time, go on
-                yield item, self.fail(source, item.external_id, item.title, failure_reason(error))
-                continue
-            if isinstance(parsed, IndexResult):
-                yield item, parsed
-                continue
-            waiting.append(parsed)
-            if sum(len(p.chunks) for p in waiting) >= EMBEDDING_ROUND:
-                yield from self._write(source, waiting)
-                waiting = []
-        yield from self._write(source, waiting)
+            except Exception as error:
+                yield part, self.fail(source, part.external_id, part.title, failure_reason(error))
 
     def fail(self, source: Source, external_id: str, title: str, reason: str) -> IndexResult:
         """Record that an item could not be indexed (a connector or a folder may know before reading it)."""
@@ -112,7 +142,9 @@ class IngestionSink:
         return IndexResult("failed", document_id(source.id, external_id), reason=reason)
 
     def remove(self, source: Source, external_ids: list[str]) -> int:
-        """Forget these items of a source, and their failures; returns how many documents were removed."""
+        """Forget these items of a source, the files inside them, and their failures; returns how many
+        documents were removed."""
+        external_ids = sorted(set(external_ids) | self.documents.parts_of(source.id, external_ids))
         self.documents.forget_failures(source.id, external_ids)
         return self.remove_documents([document_id(source.id, e) for e in external_ids])
 
@@ -151,32 +183,62 @@ class IngestionSink:
 
     def prune(self, source: Source, still_there: Callable[[str], bool]) -> list[str]:
         """Forget the documents and failures of items that are gone from the source; returns the documents'
-        external ids. A failure of an item that is gone would never clear by indexing, so it goes too."""
-        gone = sorted(e for e in self.documents.external_ids(source.id) if not still_there(e))
-        failed_and_gone = [e for e in self.documents.failed_ids(source.id) if not still_there(e)]
+        external ids. A failure of an item that is gone would never clear by indexing, so it goes too. A part
+        of a container is there as long as its container is (the source lists only the container)."""
+
+        def gone_from_source(external_id: str) -> bool:
+            return not any(still_there(e) for e in [external_id, *containers.holders(external_id)])
+
+        gone = sorted(e for e in self.documents.external_ids(source.id) if gone_from_source(e))
+        failed_and_gone = [e for e in self.documents.failed_ids(source.id) if gone_from_source(e)]
         self.documents.forget_failures(source.id, failed_and_gone)
         self.remove(source, gone)
         return gone
 
-    def _read(self, source: Source, item: SourceDocument) -> IndexResult | _Parsed:
+    def _read(
+        self, source: Source, item: SourceDocument, unpack: bool
+    ) -> tuple[IndexResult | _Parsed, list[SourceDocument] | None]:
+        """The item read and split (or found unchanged), and, with ``unpack``, its parts when it is a container
+        that was read anew or retagged (None when its parts stay as they are)."""
         doc_id = document_id(source.id, item.external_id)
         existing = self.documents.get(doc_id)
         if existing is not None and item.version is not None and existing.version == item.version:
-            return self._unchanged(source, item, existing)
+            return self._unchanged(source, item, existing, unpack)
         content = item.fetch()
         raw = content.encode("utf-8") if isinstance(content, str) else content
         digest = content_hash(raw)
         if existing is not None and existing.content_hash == digest:
-            return self._unchanged(source, item, existing)
+            return self._unchanged(source, item, existing, unpack, raw)
+        # Unpacked first: a container over a limit is refused before any of it is indexed.
+        parts = self._parts(item, raw) if unpack else None
         origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
-        return _Parsed(item, raw, digest, self.indexer.chunks(origin, content, item.filename, item.mime_type))
+        return _Parsed(item, raw, digest, self.indexer.chunks(origin, content, item.filename, item.mime_type)), parts
 
-    def _unchanged(self, source: Source, item: SourceDocument, existing) -> IndexResult:
+    def _unchanged(
+        self, source: Source, item: SourceDocument, existing, unpack: bool, raw: bytes | None = None
+    ) -> tuple[IndexResult, list[SourceDocument] | None]:
+        was = (existing.title, existing.uri, Access.from_dict(existing.access))
+        retagged = was != (item.title, item.uri, item.access)
         with self._writing():
-            if (existing.title, existing.uri, Access.from_dict(existing.access)) != (item.title, item.uri, item.access):
+            if retagged:
                 self.indexer.retag(ChunkOrigin(existing.id, item.title, item.uri, source.id, source.type, item.access))
             self.documents.refresh(source, item, existing.id)
-        return IndexResult("unchanged", existing.id, existing.chunk_count)
+        # A retagged container's parts follow it: unpacked again from its original, they are retagged too.
+        parts = None
+        if unpack and retagged and containers.is_container(item.filename, item.mime_type):
+            parts = self._parts(item, raw if raw is not None else self.blobs.read(existing.blob))
+        return IndexResult("unchanged", existing.id, existing.chunk_count), parts
+
+    def _parts(self, item: SourceDocument, raw: bytes) -> list[SourceDocument]:
+        """The files inside a container, as documents with its permissions, cited by its address."""
+        return [
+            SourceDocument(
+                external_id=f"{item.external_id}#{part.key}", title=part.title, uri=item.uri, content=part.content,
+                filename=part.filename, modified_at=item.modified_at, access=item.access,
+                metadata={"part_of": item.external_id},
+            )  # fmt: skip
+            for part in containers.unpack(raw, item.filename, item.mime_type, item.title, self.limits)
+        ]
 
     def _write(self, source: Source, documents: list[_Parsed]) -> Iterator[tuple[SourceDocument, IndexResult]]:
         if not documents:

@@ -18,6 +18,8 @@ from pathlib import PurePath
 import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
 from assistant.errors import UnreadableDocument
 
+from . import formats
+
 
 class ParseError(UnreadableDocument):
     """The file could not be turned into text; the message says why, for the admin."""
@@ -64,6 +66,8 @@ KINDS_BY_MIME = {
     "message/rfc822": "email",
     "text/csv": "csv",
 }
+KINDS_BY_EXTENSION.update(formats.KINDS_BY_EXTENSION)
+KINDS_BY_MIME.update(formats.KINDS_BY_MIME)
 TEXT_KINDS = {"html", "markdown", "text", "email", "csv"}
 SUPPORTED_EXTENSIONS = frozenset(KINDS_BY_EXTENSION)
 
@@ -132,11 +136,18 @@ def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str
         # Imported on first use: each partitioner pulls in its own format libraries.
         partition = getattr(__import__(f"unstructured.partition.{module}", fromlist=[function]), function)
         elements = partition(file=io.BytesIO(content), metadata_filename=filename, languages=["eng"], **options)
-        sections = _sections(elements)
-        if sections and elements[0].metadata.subject is not None:
-            first = sections[0]
-            sections[0] = Section(f"{_email_header(elements[0].metadata)}\n\n{first.text}", first.page, first.heading)
-        return sections
+        return _sections(elements)
+
+    return parse_elements
+
+
+def _read_with(read: Callable[[bytes], list]) -> Callable[[bytes, str], list[Section]]:
+    """A reader of ``formats.py``, its elements grouped like unstructured's."""
+
+    def parse_elements(content: bytes, filename: str) -> list[Section]:
+        use_bundled_spacy_model()
+        _skip_narrative_guessing()
+        return _sections(read(content))
 
     return parse_elements
 
@@ -178,15 +189,6 @@ def _element_text(element) -> str:
     rows = lxml_html.fromstring(html).iter("tr")
     lines = [" | ".join(cell.text_content().strip() for cell in row.iter("td", "th")) for row in rows]
     return "\n".join(line for line in lines if line.strip(" |"))
-
-
-def _email_header(metadata) -> str:
-    lines = [f"Subject: {metadata.subject}"]
-    if metadata.sent_from:
-        lines.append(f"From: {', '.join(metadata.sent_from)}")
-    if metadata.sent_to:
-        lines.append(f"To: {', '.join(metadata.sent_to)}")
-    return "\n".join(lines)
 
 
 def use_bundled_spacy_model() -> None:
@@ -242,6 +244,6 @@ _PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
     "html": _unstructured("html", "partition_html"),
     "markdown": _unstructured("md", "partition_md"),
     "text": _unstructured("text", "partition_text"),
-    "email": _unstructured("email", "partition_email", process_attachments=False),
     "csv": _unstructured("csv", "partition_csv"),
+    **{kind: _read_with(read) for kind, read in formats.READERS.items()},
 }

@@ -12,6 +12,7 @@ import pytest
 
 from ingest.parse import SUPPORTED_EXTENSIONS, ParseError, kind_of, parse
 from tests.conftest import DOCUMENT_FACTS
+from tests.format_samples import FORMAT_FACTS, write_samples
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,28 @@ def parsed(tmp_path_factory, documents):
 
 
 def test_every_supported_extension_has_a_sample():
-    # A new format added to the parser must get a sample file (and facts) here too.
-    assert {kind_of(f"x.{kind}") for kind in DOCUMENT_FACTS} == {kind_of(f"x{e}") for e in SUPPORTED_EXTENSIONS}
+    # A new format added to the parser must get a sample file (and facts) here or in tests/format_samples.py.
+    samples = {kind_of(f"x.{kind}") for kind in {*DOCUMENT_FACTS, *FORMAT_FACTS}}
+    assert samples == {kind_of(f"x{e}") for e in SUPPORTED_EXTENSIONS}
+
+
+@pytest.fixture(scope="module")
+def parsed_samples(tmp_path_factory):
+    samples = write_samples(tmp_path_factory.mktemp("more"))
+    return {kind: parse(path.read_bytes(), path.name) for kind, path in samples.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(FORMAT_FACTS))
+def test_every_newer_format_yields_its_text(parsed_samples, kind):
+    text = "\n".join(section.text for section in parsed_samples[kind])
+    for fact in FORMAT_FACTS[kind]:
+        assert fact in text, f"{kind}: {fact!r} missing from {text!r}"
+
+
+def test_opendocument_slides_are_numbered_and_an_epub_reads_in_spine_order(parsed_samples):
+    assert [s.page for s in parsed_samples["odp"]] == [1, 2]
+    book = "\n".join(s.text for s in parsed_samples["epub"])
+    assert book.index("lighthouse keeper") < book.index("storm closed")
 
 
 @pytest.mark.parametrize("kind", sorted(DOCUMENT_FACTS))
@@ -67,7 +88,8 @@ def test_email_keeps_subject_and_sender(parsed):
 def test_kind_falls_back_to_mime_type():
     assert kind_of("download", "application/pdf; charset=binary") == "pdf"
     assert kind_of("page", "text/html") == "html"
-    assert kind_of("archive.zip") is None
+    assert kind_of("mail", "application/vnd.ms-outlook") == "msg"
+    assert kind_of("archive.7z") is None
 
 
 @pytest.mark.parametrize(
@@ -79,7 +101,8 @@ def test_kind_falls_back_to_mime_type():
         ("binary.txt", bytes(range(256)) * 4, "binary content in a text file (NUL bytes)"),
         ("noise.txt", bytes(range(128, 256)) * 8, "binary content in a text file (not readable as text)"),
         ("binary.html", b"\x89PNG\r\n\x1a\n" + bytes(200), "binary content in a text file"),
-        ("archive.zip", b"PK\x03\x04", "unsupported file type '.zip'"),
+        ("archive.7z", b"7z\xbc\xaf\x27\x1c", "unsupported file type '.7z'"),
+        ("broken.zip", b"PK\x03\x04", "could not read this zip file"),
         ("fake.docx", b"this is not a zip file at all", "could not read this docx file"),
     ],
 )

@@ -39,6 +39,7 @@ from connectors.interfaces import (
 from connectors.registry import build
 from enclave.runtime import Runtime
 from enclave.sources.configs import unseal
+from ingest import containers
 from ingest.documents import ItemFailure
 from ingest.index import Source
 
@@ -179,7 +180,8 @@ class SyncEngine:
         return self._release(connector_id, owner, run_id, status, error)
 
     def _run(self, connector, source, connector_id, checkpoint, recorder: RunRecorder, owner: str) -> None:
-        earlier_failures = self.runtime.documents.failed_ids(source.id)
+        # A file inside a container is not the source's to fetch: it is read again with its container.
+        earlier_failures = {e for e in self.runtime.documents.failed_ids(source.id) if not containers.holders(e)}
         full = checkpoint is None
         recorder.phase("loading everything" if full else "loading changes")
         try:

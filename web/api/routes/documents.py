@@ -31,7 +31,9 @@ async def upload(
     _: AdminUser,
     actor: AuditActor,
     runtime: RuntimeDep,
-    files: list[UploadFile] = File(description="One or more files (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, EML, CSV)."),
+    files: list[UploadFile] = File(
+        description="One or more files (README: What Enclave reads); a mail's attachments and a zip's files too."
+    ),
     groups: str | None = Form(None, description="Comma-separated groups allowed to see them (default: everyone)."),
 ):
     """Admins: index uploaded files. Each file gets its own status; one bad file never stops the rest."""
