@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -59,9 +60,15 @@ def enclave(data_dir: Path, *arguments: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def api_key(data_dir: Path, email: str = "bench@enclave.local") -> str:
-    """Add an employee with the CLI and return a new API key acting as them."""
+def api_key(data_dir: Path, email: str = "bench@enclave.local", role: str = "employee") -> str:
+    """Add a person with the CLI and return a new API key acting as them."""
     # A password of their own: a generated one must be changed before the account may ask anything.
     password = secrets.token_urlsafe(16)
-    enclave(data_dir, "users", "add", email, "--role", "employee", "--password-stdin", stdin=password + "\n")
+    enclave(data_dir, "users", "add", email, "--role", role, "--password-stdin", stdin=password + "\n")
     return enclave(data_dir, "apikeys", "create", "--user", email, "--name", "benchmark").strip()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
