@@ -105,6 +105,17 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
 
+    # Reading documents
+    ocr: bool = Field(
+        True, description="Read images and scanned PDF pages (pages with too little text) with Tesseract OCR."
+    )
+    ocr_languages: str = Field(
+        "eng",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract languages to read with, joined by + (e.g. eng+deu); each needs its Debian "
+        "package tesseract-ocr-LANG.",
+    )
+
     # Retrieval and answers
     chunk_size: int = Field(1000, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks.")

@@ -26,6 +26,7 @@ from assistant.store.keywords import KeywordIndex, keyword_index_for
 from assistant.store.lock import IndexWrites, LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.index import Indexer
+from ingest.ocr import OcrOptions
 
 from .data_dir import database_location, opening
 from .documents import DocumentsRepository
@@ -123,6 +124,7 @@ class Runtime:
             self.keywords,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
+            ocr=OcrOptions(self.settings.ocr, self.settings.ocr_languages),
         )
 
     @cached_property

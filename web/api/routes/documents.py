@@ -28,7 +28,7 @@ SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'
 async def upload(
     _: AdminUser,
     runtime: RuntimeDep,
-    files: list[UploadFile] = File(description="One or more files (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, EML, CSV)."),
+    files: list[UploadFile] = File(description="One or more files (PDF, DOCX, PPTX, XLSX, HTML, Markdown, text, EML, CSV, images)."),
     groups: str | None = Form(None, description="Comma-separated groups allowed to see them (default: everyone)."),
 ):
     """Admins: index uploaded files. Each file gets its own status; one bad file never stops the rest."""
