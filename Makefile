@@ -46,6 +46,7 @@ bench: install model $(BENCH_INSTALLED)
 	$(BIN)/python -m benchmarks.concurrency
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.footprint
+	$(BIN)/python -m benchmarks.ocr
 	$(BIN)/enclave eval handbook
 	$(BIN)/enclave models pull qwen2.5-coder-1.5b-instruct
 	$(BIN)/enclave eval handbook --model qwen2.5-coder-1.5b-instruct

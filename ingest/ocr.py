@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ def recognize(image, languages: str) -> Recognized:
     """The text in ``image`` (a Pillow image), paragraphs apart, and Tesseract's confidence in it."""
     import pytesseract
 
+    _one_thread_each(pytesseract)
     _check_languages(languages)
     started = time.monotonic()
     try:
@@ -57,6 +59,16 @@ def recognize(image, languages: str) -> Recognized:
     log.info("OCR read %d characters in %.1f s (confidence %s)", len(recognized.text), time.monotonic() - started,
              "none" if recognized.confidence is None else f"{recognized.confidence:.0f}")  # fmt: skip
     return recognized
+
+
+def _one_thread_each(pytesseract) -> None:
+    """Run Tesseract on one thread. Its OpenMP threads made a page take twice as long on a busy 2-core box
+    (19 s against 9 s), and the embedder and the LLM want the cores anyway. pytesseract hands its module's
+    ``environ`` to Tesseract; setting the variable in Enclave's own environment instead would also cap
+    PyTorch's OpenMP threads, had it not started yet."""
+    module = pytesseract.pytesseract
+    if module.environ is os.environ:
+        module.environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
 def _check_languages(languages: str) -> None:

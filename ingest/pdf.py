@@ -93,7 +93,9 @@ def _with_ocr(page: ReadPage, renderer: _Renderer, options: OcrOptions) -> ReadP
     """The page read again with OCR, if OCR is on and finds more than its text layer holds."""
     if not options.enabled:
         warning = page.warning or ("" if page.text else "no text layer, and OCR is off")
-        return ReadPage(page.number, page.text, page.method if page.text else "none", tables=page.tables, warning=warning)
+        return ReadPage(
+            page.number, page.text, page.method if page.text else "none", tables=page.tables, warning=warning
+        )
     try:
         image = renderer.page(page.number)
         if _blank(image):

@@ -30,9 +30,8 @@ def scanned_pdf(*pages: list[str], stamp: str = "") -> bytes:
     images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=300)
     if not stamp:
         return out.getvalue()
-    from pypdf import PdfReader, PdfWriter
-
     from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
 
     overlay = FPDF(unit="pt", format=(images[0].width * 72 / 300, images[0].height * 72 / 300))
     overlay.add_page()
