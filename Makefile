@@ -16,18 +16,21 @@ LLAMA_CPP_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' constraints.txt)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 LLAMA_WHEELS := $(HOME)/.cache/enclave/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
+# System packages Enclave runs with: Tesseract reads scanned pages and images (OCR).
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng
 # System packages the tests drive: a real browser for the UI tests, PostgreSQL's server
-# binaries (the tests start their own throwaway cluster; installing creates none), and OpenLDAP's
-# slapd (the tests start their own on loopback ports; installing configures and starts none).
-SYSTEM_TEST_PACKAGES := chromium postgresql slapd ldap-utils
+# binaries (the tests start their own throwaway cluster; installing creates none), OpenLDAP's
+# slapd (the tests start their own on loopback ports; installing configures and starts none),
+# Tesseract with German too, and a font the OCR tests draw their scanned pages in.
+SYSTEM_TEST_PACKAGES := $(SYSTEM_PACKAGES) tesseract-ocr-deu fonts-dejavu-core chromium postgresql slapd ldap-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The certified OpenID provider the identity tests sign in against (npm's oidc-provider), from its lockfile.
 OIDC_PROVIDER := tests/identity/oidc_provider
 
-.PHONY: run test bench install model samples system-test-packages
+.PHONY: run test bench install model samples system-packages system-test-packages
 
-run: model samples
+run: system-packages model samples
 	$(BIN)/enclave serve
 
 # The layers contract first (pyproject.toml, [tool.importlinter]): an import pointing up fails the build.
@@ -44,6 +47,7 @@ bench: install model $(BENCH_INSTALLED)
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.footprint
 	$(BIN)/python -m benchmarks.fairness
+	$(BIN)/python -m benchmarks.ocr
 	$(BIN)/enclave eval handbook
 	$(BIN)/enclave models pull qwen2.5-coder-1.5b-instruct
 	$(BIN)/enclave eval handbook --model qwen2.5-coder-1.5b-instruct
@@ -76,8 +80,9 @@ model: install
 samples: install
 	$(BIN)/enclave ingest samples/
 
-system-test-packages:
-	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs those of $(1) that are missing (PostgreSQL and slapd told to create and configure nothing).
+define apt_install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		$(SUDO) mkdir -p /etc/postgresql-common/createcluster.d && \
 		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/enclave-tests.conf >/dev/null && \
@@ -85,3 +90,10 @@ system-test-packages:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+system-packages:
+	$(call apt_install_missing,$(SYSTEM_PACKAGES))
+
+system-test-packages:
+	$(call apt_install_missing,$(SYSTEM_TEST_PACKAGES))

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per batch.")
 
-    # Mails and archives: the files inside them are indexed too (README: Supported formats)
+    # Mails and archives: the files inside them are indexed too (README: Documents Enclave reads)
     archive_max_depth: int = Field(
         2, ge=1, le=10, description="Containers (zip archives, mails) unpacked one inside another; 2 reaches a zip "
         "inside a zip, or inside a mail. A container deeper than that is indexed with its list of names only.",
@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     archive_max_ratio: int = Field(
         100, ge=2, description="How many times its compressed size a member over 1 MB may expand to; an archive "
         "with a member beyond that (a zip bomb) is refused.",
+    )
+
+    # Reading documents
+    ocr: bool = Field(
+        True, description="Read images and scanned PDF pages (pages with too little text) with Tesseract OCR."
+    )
+    ocr_languages: str = Field(
+        "eng",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract languages to read with, joined by + (e.g. eng+deu); each needs its Debian "
+        "package tesseract-ocr-LANG.",
     )
 
     # Retrieval and answers

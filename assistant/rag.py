@@ -59,6 +59,7 @@ class Citation:
             "title": origin.title,
             "uri": origin.uri,
             "source_type": origin.source_type,
+            "page": self.hit.page,
             "snippet": snippet(self.hit.text, self.quote),
             "quote": self.quote,
             "score": round(self.hit.score, 4),

@@ -20,6 +20,13 @@ from ingest.containers import PART_MARKERS
 from ingest.documents import SourceDocument
 from ingest.index import Source
 
+READ = "read"  # the key of a document's details that says how it was read (ingest/reading.py)
+
+
+def source_details(details: dict | None) -> dict:
+    """A document's details as its source gave them, without what Enclave noted on reading it."""
+    return {key: value for key, value in (details or {}).items() if key != READ}
+
 
 PARTS_QUERY_BATCH = 200  # containers looked up at once: a few hundred LIKE terms keep a query small
 
@@ -57,8 +64,9 @@ class DocumentsRepository:
         return {document_id for document_id, access in rows if Access.from_dict(access).allows(viewer)}
 
     def save(self, source: Source, item: SourceDocument, document_id: str, digest: str, size: int, chunks: int,
-             blob: str) -> tuple[bool, str | None]:  # fmt: skip
-        """Record a document as indexed now; returns whether it is new, and the blob its old version had."""
+             blob: str, read: dict) -> tuple[bool, str | None]:  # fmt: skip
+        """Record a document as indexed now, with how it was read; returns whether it is new, and the blob its
+        old version had."""
         with self.sessions() as session:
             document = session.get(Document, document_id)
             new, old_blob = document is None, document.blob if document else None
@@ -66,7 +74,7 @@ class DocumentsRepository:
                 document = Document(id=document_id, source=source.id, source_type=source.type,
                                     external_id=item.external_id)  # fmt: skip
                 session.add(document)
-            _describe(document, item)
+            _describe(document, item, read)
             document.content_hash, document.size, document.chunk_count, document.blob = digest, size, chunks, blob
             document.indexed_at = datetime.now(UTC)
             _forget_failures(session, source.id, [item.external_id])
@@ -76,7 +84,8 @@ class DocumentsRepository:
     def refresh(self, source: Source, item: SourceDocument, document_id: str) -> None:
         """An unchanged document's details (title, URI, ACL, version) as the source has them now."""
         with self.sessions() as session:
-            _describe(session.get(Document, document_id), item)
+            document = session.get(Document, document_id)
+            _describe(document, item, (document.details or {}).get(READ))
             _forget_failures(session, source.id, [item.external_id])
             session.commit()
 
@@ -193,10 +202,10 @@ class DocumentsRepository:
             return session.scalar(select(func.count()).select_from(IngestFailure)) or 0
 
 
-def _describe(document: Document, item: SourceDocument) -> None:
+def _describe(document: Document, item: SourceDocument, read: dict | None) -> None:
     document.title, document.uri, document.mime_type = item.title, item.uri, item.mime_type
     document.access = item.access.to_dict()
-    document.details = item.metadata
+    document.details = {**source_details(item.metadata), **({READ: read} if read is not None else {})}
     document.version = item.version
     document.modified_at = item.modified_at
 

@@ -24,6 +24,7 @@ class Summary:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     chunks_written: int = 0
+    ocr_pages: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,7 +66,8 @@ def ingest_paths(
             getattr(summary, result.outcome).append(path)
             if result.outcome != "unchanged":
                 summary.chunks_written += result.chunks
-        on_file(path, result.outcome)
+                summary.ocr_pages += result.ocr_pages
+        on_file(path, f"{result.outcome}, {result.ocr_pages} page(s) by OCR" if result.ocr_pages else result.outcome)
     if prune:
         summary.pruned = sink.prune(FILES, lambda path: Path(path).exists())
     return summary

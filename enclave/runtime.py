@@ -27,6 +27,7 @@ from assistant.store.lock import IndexWrites, LockMode, lock_index
 from ingest.blobs import BlobStore
 from ingest.containers import MB, Limits
 from ingest.index import Indexer
+from ingest.ocr import OcrOptions
 
 from .data_dir import database_location, opening
 from .documents import DocumentsRepository
@@ -124,6 +125,7 @@ class Runtime:
             self.keywords,
             chunk_size=self.settings.chunk_size,
             chunk_overlap=self.settings.chunk_overlap,
+            ocr=OcrOptions(self.settings.ocr, self.settings.ocr_languages),
         )
 
     @cached_property

@@ -34,7 +34,7 @@ from ingest.containers import Limits
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
 
-from .documents import DocumentsRepository
+from .documents import DocumentsRepository, source_details
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 
@@ -47,6 +47,7 @@ class IndexResult:
     document_id: str
     chunks: int = 0
     reason: str | None = None  # why it failed
+    ocr_pages: int = 0  # pages (or image frames) read with OCR
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class _Parsed:
     raw: bytes
     digest: str
     chunks: list[Chunk]
+    report: dict  # how it was read, for its record
 
 
 LOST = "chunks lost; the next full sync fetches it again"
@@ -68,7 +70,7 @@ def _stored_item(record, raw: bytes | None) -> SourceDocument:
         external_id=record.external_id, title=record.title, uri=record.uri, content=raw or b"",
         filename=PurePath(record.external_id).name or record.title, mime_type=record.mime_type,
         modified_at=record.modified_at, version=record.version, access=Access.from_dict(record.access),
-        metadata=record.details or {},
+        metadata=source_details(record.details),
     )  # fmt: skip
 
 
@@ -172,13 +174,13 @@ class IngestionSink:
             raw = self.blobs.read(record.blob) if record.blob else None
             item = _stored_item(record, raw)
             origin = ChunkOrigin(record.id, item.title, item.uri, source.id, source.type, item.access)
-            chunks = self.indexer.chunks(origin, raw, item.filename, item.mime_type) if raw is not None else []
+            read = self.indexer.read(origin, raw, item.filename, item.mime_type) if raw is not None else None
         except Exception:  # an original that is gone or no longer parses counts as none
-            chunks = []
-        if not chunks:
+            read = None
+        if read is None:
             self.remove_documents([document_id])
             return self.fail(source, record.external_id, record.title, LOST)
-        [(_, result)] = self._write(source, [_Parsed(item, raw, record.content_hash, chunks)])
+        [(_, result)] = self._write(source, [_Parsed(item, raw, record.content_hash, read.chunks, read.report)])
         return result
 
     def prune(self, source: Source, still_there: Callable[[str], bool]) -> list[str]:
@@ -212,7 +214,8 @@ class IngestionSink:
         # Unpacked first: a container over a limit is refused before any of it is indexed.
         parts = self._parts(item, raw) if unpack else None
         origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
-        return _Parsed(item, raw, digest, self.indexer.chunks(origin, content, item.filename, item.mime_type)), parts
+        read = self.indexer.read(origin, content, item.filename, item.mime_type)
+        return _Parsed(item, raw, digest, read.chunks, read.report), parts
 
     def _unchanged(
         self, source: Source, item: SourceDocument, existing, unpack: bool, raw: bytes | None = None
@@ -265,8 +268,10 @@ class IngestionSink:
     def _record(self, source: Source, document: _Parsed, doc_id: str) -> IndexResult:
         blob = self.blobs.put(document.raw)
         new, old_blob = self.documents.save(
-            source, document.item, doc_id, document.digest, len(document.raw), len(document.chunks), blob
-        )
+            source, document.item, doc_id, document.digest, len(document.raw), len(document.chunks), blob,
+            document.report,
+        )  # fmt: skip
         if old_blob and old_blob != blob and not self.documents.blob_used(old_blob):
             self.blobs.discard(old_blob)
-        return IndexResult("added" if new else "updated", doc_id, len(document.chunks))
+        ocr_pages = document.report.get("ocr_pages", 0)
+        return IndexResult("added" if new else "updated", doc_id, len(document.chunks), ocr_pages=ocr_pages)

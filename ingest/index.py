@@ -17,7 +17,8 @@ from assistant.store import Chunk, ChunkOrigin, VectorStore
 from assistant.store.keywords import KeywordIndex
 
 from .chunk import split
-from .parse import ParseError, Section, parse
+from .ocr import OcrOptions
+from .parse import ParseError, Reading, Section, read
 
 # Chunks embedded between two looks at whether a question is waiting (about a third of a second on two cores).
 EMBED_BATCH = 32
@@ -29,6 +30,14 @@ class Source:
 
     id: str
     type: str
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """A document's text in chunks, not yet embedded, and how it was read (``reading.report``)."""
+
+    chunks: list[Chunk]
+    report: dict
 
 
 def document_id(source_id: str, external_id: str) -> str:
@@ -43,23 +52,29 @@ class Indexer:
         keywords: KeywordIndex,
         chunk_size: int = 1000,
         chunk_overlap: int = 150,
+        ocr: OcrOptions = OcrOptions(),
     ):
         self.embedder = embedder
         self.store = store
         self.keywords = keywords
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
+        self.ocr = ocr
 
-    def chunks(self, origin: ChunkOrigin, content: bytes | str, filename: str, mime_type: str | None) -> list[Chunk]:
-        """The document's text in chunks, not yet embedded. Raises ParseError when it has no usable text."""
-        sections = [Section(content)] if isinstance(content, str) else parse(content, filename, mime_type)
-        pieces = split(sections, self.chunk_size, self.chunk_overlap)
+    def read(self, origin: ChunkOrigin, content: bytes | str, filename: str, mime_type: str | None) -> ReadDocument:
+        """The document's text in chunks, and how it was read. Raises ParseError when it has no usable text."""
+        if isinstance(content, str):  # a record a connector rendered as text
+            found = Reading([Section(content)], {"format": "text"})
+        else:
+            found = read(content, filename, mime_type, self.ocr)
+        pieces = split(found.sections, self.chunk_size, self.chunk_overlap)
         if not pieces:
             raise ParseError("no text left after splitting")
-        return [
-            Chunk(id=f"{origin.document_id}:{n}", text=p.text, position=n, origin=origin, heading=p.heading)
+        chunks = [
+            Chunk(f"{origin.document_id}:{n}", p.text, n, origin, heading=p.heading, page=p.page)
             for n, p in enumerate(pieces)
         ]
+        return ReadDocument(chunks, found.report)
 
     def embedded(self, chunks: list[Chunk]) -> list[Chunk]:
         """The chunks with their embeddings, a batch at a time, each after any question being answered."""

@@ -1,10 +1,12 @@
 """Turn a file's bytes into text sections (one per page or slide where the format has them).
 
 unstructured parses Office documents, HTML, Markdown, e-mail, CSV and plain
-text. PDFs are read with pdfminer.six directly: that is what unstructured's fast
-strategy uses, but its PDF module also imports the layout-model stack
-(unstructured-inference, OpenCV, timm) even when the fast strategy is chosen,
-which would triple the install on an edge box for nothing.
+text. PDFs are read page by page by ``pdf.py`` (pdfminer.six's layout, tables
+with pdfplumber, OCR for scanned pages), and images by ``ocr.py`` (Tesseract):
+unstructured's PDF and image modules import the layout-model stack
+(unstructured-inference, OpenCV, timm) even for their fast strategy, which
+would triple the install on an edge box for nothing. ``read`` also reports how
+a document was read (``reading.py``), for its record.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import PurePath
 import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
 from assistant.errors import UnreadableDocument
 
-from . import formats
+from . import formats, reading
+from .ocr import OcrOptions, OcrUnavailable, read_image
+from .pdf import read_pdf
+from .reading import ReadPage
 
 
 class ParseError(UnreadableDocument):
@@ -32,6 +37,14 @@ class Section:
     text: str
     page: int | None = None
     heading: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A document's sections, and how they were read (``reading.report``), for its record."""
+
+    sections: list[Section]
+    report: dict
 
 
 # A heading starts a new section only once the one before holds this much text, so a
@@ -54,6 +67,14 @@ KINDS_BY_EXTENSION = {
     ".log": "text",
     ".eml": "email",
     ".csv": "csv",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".bmp": "image",
+    ".gif": "image",
+    ".webp": "image",
 }
 KINDS_BY_MIME = {
     "application/pdf": "pdf",
@@ -65,6 +86,12 @@ KINDS_BY_MIME = {
     "text/plain": "text",
     "message/rfc822": "email",
     "text/csv": "csv",
+    "image/png": "image",
+    "image/jpeg": "image",
+    "image/tiff": "image",
+    "image/bmp": "image",
+    "image/gif": "image",
+    "image/webp": "image",
 }
 KINDS_BY_EXTENSION.update(formats.KINDS_BY_EXTENSION)
 KINDS_BY_MIME.update(formats.KINDS_BY_MIME)
@@ -81,7 +108,12 @@ def kind_of(filename: str, mime_type: str | None = None) -> str | None:
 
 
 def parse(content: bytes, filename: str, mime_type: str | None = None) -> list[Section]:
-    """Sections of text in ``content``; raises ParseError with a reason an admin can act on."""
+    """Sections of text in ``content`` (``read`` with the default OCR options, without its report)."""
+    return read(content, filename, mime_type).sections
+
+
+def read(content: bytes, filename: str, mime_type: str | None = None, ocr: OcrOptions = OcrOptions()) -> Reading:
+    """Sections of text in ``content`` and how they were read; raises ParseError with a reason an admin can act on."""
     kind = kind_of(filename, mime_type)
     if kind is None:
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
@@ -91,16 +123,35 @@ def parse(content: bytes, filename: str, mime_type: str | None = None) -> list[S
     if kind in TEXT_KINDS:
         _refuse_binary(content)
     try:
-        sections = _PARSERS[kind](content, filename)
+        if kind in _PAGE_READERS:
+            pages = _PAGE_READERS[kind](content, ocr)
+            found = Reading(_page_sections(kind, pages), reading.report(kind, pages))
+        else:
+            found = Reading(_PARSERS[kind](content, filename), reading.report(kind))
     except ParseError:
         raise
+    except OcrUnavailable as exc:
+        raise ParseError(str(exc)) from exc
     except Exception as exc:  # each parser fails in its own way; the admin needs the gist
         raise ParseError(f"could not read this {kind} file: {_describe(exc)}") from exc
-    sections = [s for s in sections if s.text.strip()]
+    sections = [s for s in found.sections if s.text.strip()]
     if not sections:
-        hint = " (a scanned PDF without a text layer?)" if kind == "pdf" else ""
-        raise ParseError(f"no text found in this {kind} file{hint}")
-    return sections
+        raise ParseError(f"no text found in this {kind} file{_why_no_text(kind, found.report, ocr)}")
+    return Reading(sections, found.report)
+
+
+def _page_sections(kind: str, pages: list[ReadPage]) -> list[Section]:
+    """A section per page; a lone image has no page number to cite."""
+    numbered = kind == "pdf" or len(pages) > 1
+    return [Section(p.text, p.number if numbered else None) for p in pages]
+
+
+def _why_no_text(kind: str, report: dict, ocr: OcrOptions) -> str:
+    if report.get("warnings"):
+        return ": " + "; ".join(report["warnings"])
+    if kind != "pdf":
+        return ""
+    return " (a scanned PDF? OCR is off)" if not ocr.enabled else " (OCR found none either)"
 
 
 def _describe(exc: Exception) -> str:
@@ -116,17 +167,6 @@ def _refuse_binary(content: bytes) -> None:
     unreadable = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
     if unreadable > len(text) * 0.1:
         raise ParseError("binary content in a text file (not readable as text); is the extension wrong?")
-
-
-def _parse_pdf(content: bytes, filename: str) -> list[Section]:
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTTextContainer
-
-    sections = []
-    for number, page in enumerate(extract_pages(io.BytesIO(content)), start=1):
-        text = "\n\n".join(item.get_text().strip() for item in page if isinstance(item, LTTextContainer))
-        sections.append(Section(text=text, page=number))
-    return sections
 
 
 def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str], list[Section]]:
@@ -155,13 +195,14 @@ def _read_with(read: Callable[[bytes], list]) -> Callable[[bytes, str], list[Sec
 def _sections(elements) -> list[Section]:
     """Group elements into sections: a new one at each page, and at each heading (Title element)
     once the section before has a body. Headings stay in the text too, so nothing is lost; a
-    section without a heading of its own (a page break mid-section) keeps the one before."""
+    section without a heading of its own (a page break mid-section) keeps the one before. A
+    spreadsheet's sheets come as pages: a sheet's section is headed by its name, not numbered."""
     sections: list[Section] = []
-    heading, page, texts, body_chars = "", None, [], 0
+    heading, page, sheet, texts, body_chars = "", None, None, [], 0
 
     def close() -> None:
         if texts:
-            sections.append(Section("\n\n".join(texts), page, heading))
+            sections.append(Section("\n\n".join(texts), None if sheet else page, heading))
 
     for element in elements:
         text = _element_text(element)
@@ -171,6 +212,8 @@ def _sections(elements) -> list[Section]:
         if element.metadata.page_number != page or (is_heading and body_chars >= MIN_SECTION_CHARS):
             close()
             texts, page, body_chars = [], element.metadata.page_number, 0
+            sheet = element.metadata.page_name
+            heading = sheet or heading
         if is_heading and not texts:  # a section that opens with a heading is named by it
             heading = text
         texts.append(text)
@@ -236,8 +279,12 @@ def _skip_narrative_guessing() -> None:
     parser.derive_element_type_from_text = element_type
 
 
+# Formats read page by page, with OCR where a page has no text: each page says how it was read.
+_PAGE_READERS: dict[str, Callable[[bytes, OcrOptions], list[ReadPage]]] = {
+    "pdf": read_pdf,
+    "image": read_image,
+}
 _PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
-    "pdf": _parse_pdf,
     "docx": _unstructured("docx", "partition_docx"),
     "pptx": _unstructured("pptx", "partition_pptx"),
     "xlsx": _unstructured("xlsx", "partition_xlsx"),

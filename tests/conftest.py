@@ -260,6 +260,7 @@ DOCUMENT_FACTS: dict[str, list[str]] = {
     "txt": ["The parking garage closes at 22:00 on weekdays"],
     "eml": ["Subject: Quarterly offsite in Bergen", "The offsite starts on the 14th"],
     "csv": ["Ada | Research", "Grace | Compilers"],
+    "png": ["The loading dock takes deliveries until three"],  # a screenshot: read by OCR
 }
 
 
@@ -310,6 +311,27 @@ def _write_xlsx(path: Path) -> None:
     workbook.save(path)
 
 
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian's fonts-dejavu-core
+
+
+def text_image(lines: list[str], font_size: int = 28):
+    """A Pillow image of ``lines`` in black on white: what a screenshot or a scanned page looks like."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, font_size)
+    line_height = font_size * 2
+    width = int(max(font.getlength(line) for line in lines)) + font_size * 2
+    image = Image.new("L", (width, line_height * len(lines) + font_size * 2), "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((font_size, font_size + number * line_height), line, font=font, fill="black")
+    return image
+
+
+def _write_png(path: Path) -> None:
+    text_image([sentence + "." for sentence in DOCUMENT_FACTS["png"]]).save(path)
+
+
 _TEXT_FILES = {
     "html": "<!doctype html><html><head><title>Canteen</title></head><body><h1>Canteen</h1>"
     "<p>The canteen serves lunch from noon until 14:00. Vegetarian dishes are available daily.</p>"
@@ -323,7 +345,7 @@ _TEXT_FILES = {
     "Hi all,\n\nThe offsite starts on the 14th. Bring warm clothes.\n",
     "csv": "name,team\nAda,Research\nGrace,Compilers\n",
 }
-_BINARY_WRITERS = {"pdf": _write_pdf, "docx": _write_docx, "pptx": _write_pptx, "xlsx": _write_xlsx}
+_BINARY_WRITERS = {"pdf": _write_pdf, "docx": _write_docx, "pptx": _write_pptx, "xlsx": _write_xlsx, "png": _write_png}
 
 
 def write_documents(folder: Path, kinds=None) -> dict[str, Path]:

@@ -27,7 +27,7 @@ from enclave.evaluation.judged import not_said_at_first
 from enclave.folders import ingest_paths
 from ingest.documents import SourceDocument
 from ingest.index import Source
-from tests.conftest import runtime_with, settings_for
+from tests.conftest import DOCUMENT_FACTS, runtime_with, settings_for
 from tests.fakes import SlowLLM
 
 FACT_FILE = "facilities.docx"
@@ -78,7 +78,7 @@ def corpus(tmp_path_factory, documents):
 def answering(tmp_path_factory, corpus, embedder, llm):
     runtime = runtime_with(settings_for(data_dir=tmp_path_factory.mktemp("answers-data")), embedder, llm)
     summary = ingest_paths(runtime.sink, [corpus])
-    assert summary.ok and len(summary.added) == 10
+    assert summary.ok and len(summary.added) == len(DOCUMENT_FACTS) + 1
     return runtime
 
 

@@ -63,6 +63,10 @@ def test_slides_are_numbered(parsed):
     assert "Falcon" in pages[1] and "Marketing" in pages[2]
 
 
+def test_sheets_are_named_not_numbered(parsed):
+    assert [(s.page, s.heading) for s in parsed["xlsx"]] == [(None, "Prices")]
+
+
 @pytest.mark.parametrize(
     ("kind", "rows"),
     [

@@ -29,7 +29,8 @@ class Chunk:
     position: int
     origin: ChunkOrigin
     embedding: Vector = field(default_factory=list, repr=False)
-    heading: str = ""  # the section it comes from, where the document has sections
+    heading: str = ""  # the section it comes from, where the document has sections (a spreadsheet's: its sheet)
+    page: int | None = None  # the page (of a PDF) or slide it is on, where the document has them
 
     @property
     def searchable_text(self) -> str:
@@ -47,6 +48,7 @@ class Hit:
     score: float  # cosine similarity, higher is closer
     origin: ChunkOrigin
     heading: str = ""
+    page: int | None = None
     fused: float | None = None  # the hybrid ranking's score (meaning and words together), from hybrid search
 
 

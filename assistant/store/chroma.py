@@ -48,7 +48,12 @@ def _origin_metadata(origin: ChunkOrigin) -> dict:
 
 
 def _metadata(chunk: Chunk) -> dict:
-    return {**_origin_metadata(chunk.origin), "position": chunk.position, "heading": chunk.heading}
+    return {**_origin_metadata(chunk.origin), **_place(chunk.position, chunk.heading, chunk.page)}
+
+
+def _place(position: int, heading: str, page: int | None) -> dict:
+    """Where a chunk is in its document; no page key where it has none (Chroma stores no nulls)."""
+    return {"position": position, "heading": heading, **({} if page is None else {"page": page})}
 
 
 def _hit(chunk_id: str, text: str, metadata: dict, score: float) -> Hit:
@@ -59,6 +64,7 @@ def _hit(chunk_id: str, text: str, metadata: dict, score: float) -> Hit:
         score=score,
         origin=_origin(metadata),
         heading=metadata.get("heading") or "",
+        page=metadata.get("page"),
     )
 
 
@@ -119,7 +125,9 @@ class ChromaStore(VectorStore):
         found = self._collection.get(where={"document_id": origin.document_id}, include=["metadatas"])
         if found["ids"]:
             shared = _origin_metadata(origin)
-            metadatas = [{**shared, "position": m["position"], "heading": m.get("heading") or ""} for m in found["metadatas"]]
+            metadatas = [
+                {**shared, **_place(m["position"], m.get("heading") or "", m.get("page"))} for m in found["metadatas"]
+            ]
             self._collection.update(ids=found["ids"], metadatas=metadatas)
 
     def query(self, embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
@@ -157,7 +165,7 @@ class ChromaStore(VectorStore):
             page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"]):
                 hit = _hit(chunk_id, text, metadata, 0.0)
-                yield Chunk(id=chunk_id, text=text, position=hit.position, origin=hit.origin, heading=hit.heading)
+                yield Chunk(chunk_id, text, hit.position, hit.origin, heading=hit.heading, page=hit.page)
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE

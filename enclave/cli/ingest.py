@@ -40,7 +40,8 @@ def ingest(
 
     out.print(
         f"Added {len(summary.added)}, updated {len(summary.updated)}, unchanged {len(summary.unchanged)}, "
-        f"failed {len(summary.failed)} file(s); {summary.chunks_written} chunk(s) written."
+        f"failed {len(summary.failed)} file(s); {summary.chunks_written} chunk(s) written"
+        + (f"; {summary.ocr_pages} page(s) read by OCR." if summary.ocr_pages else ".")
     )
     if prune:
         out.print(f"Pruned {len(summary.pruned)} document(s) whose files are gone.")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 from collections import OrderedDict
+from datetime import datetime
 
 from sqlalchemy import select
 

@@ -229,6 +229,8 @@ class SyncEngine:
             result = sink.index(source, event)
         if result.outcome == "failed":
             recorder.note(f"failed: {event.title}: {result.reason}")
+        elif result.ocr_pages:
+            recorder.note(f"read {event.title}: {result.ocr_pages} page(s) by OCR")
         recorder.count({"failed": "failed", "unchanged": "unchanged"}.get(result.outcome, "indexed"))
 
     def _prune(self, connector: IdListing, source: Source, recorder: RunRecorder) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasPath, BaseModel, ConfigDict, Field
 
 from assistant.db.models import as_utc
 
@@ -36,6 +36,9 @@ class AskRequest(BaseModel):
     debug: bool = Field(False, description="Also return how the question was searched (the `debug` field).")
 
 
+PAGE = "The page (of a PDF) or slide the passage is on; the original opens there at /content#page=N."
+
+
 class Source(BaseModel):
     n: int = Field(description="The number the answer cites it by, as [n].")
     id: str = Field(description="Document id; GET /api/v1/documents/{id}/content opens the original.")
@@ -43,6 +46,7 @@ class Source(BaseModel):
     title: str
     uri: str = Field(description="Where the document lives: a file path, SharePoint or Salesforce URL.")
     source_type: str = Field(description="local, upload, sharepoint or salesforce.")
+    page: int | None = Field(None, description=PAGE)
     snippet: str = Field(description="The passage the answer used, shortened around its quoted sentence.")
     quote: str = Field("", description="The sentence of the passage the answer rests on (the UI highlights it).")
     score: float = Field(description="Cosine similarity of the passage to the question.")
@@ -120,6 +124,7 @@ class SearchHit(BaseModel):
     title: str
     uri: str
     source_type: str
+    page: int | None = Field(None, description=PAGE)
     snippet: str
     score: float
 
@@ -177,6 +182,18 @@ class FeedbackOut(BaseModel):
 # Documents
 
 
+class ReadReport(BaseModel):
+    """How a document's text was read: from its text layer, by OCR, or parsed whole (formats without pages)."""
+
+    format: str = Field(description="pdf, image, docx, pptx, xlsx, html, markdown, text, email or csv.")
+    pages: int | None = Field(None, description="Pages of a PDF, or frames of an image.")
+    text_pages: int | None = Field(None, description="Pages read from their text layer.")
+    ocr_pages: int | None = Field(None, description="Pages read with OCR (scans, images).")
+    ocr_confidence: float | None = Field(None, description="Tesseract's mean word confidence on those pages, 0-100.")
+    tables: int | None = Field(None, description="Tables found in a PDF, kept as rows and columns.")
+    warnings: list[str] = Field([], description="Pages that could not be read, and why; the rest was indexed.")
+
+
 class DocumentOut(BaseModel):
     id: str
     source: str
@@ -189,6 +206,9 @@ class DocumentOut(BaseModel):
     access: dict
     modified_at: UtcDatetime | None
     indexed_at: UtcDatetime
+    read: ReadReport | None = Field(
+        None, validation_alias=AliasPath("details", "read"), description="What was read (null: indexed before it was noted)."
+    )
 
 
 class DocumentPage(BaseModel):

@@ -100,6 +100,7 @@ def search_hits(answering: Answering, q: str, viewer: Viewer, k: int) -> list[Se
             title=h.origin.title,
             uri=h.origin.uri,
             source_type=h.origin.source_type,
+            page=h.page,
             snippet=snippet(h.text),
             score=round(h.score, 4),
         )

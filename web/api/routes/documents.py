@@ -32,7 +32,7 @@ async def upload(
     actor: AuditActor,
     runtime: RuntimeDep,
     files: list[UploadFile] = File(
-        description="One or more files (README: What Enclave reads); a mail's attachments and a zip's files too."
+        description="One or more files (README: Documents Enclave reads), images included; a mail's attachments and a zip's files too."
     ),
     groups: str | None = Form(None, description="Comma-separated groups allowed to see them (default: everyone)."),
 ):

@@ -160,6 +160,30 @@ function accessText(access) {
   return parts.join("; ") || "Admins only";
 }
 
+function plural(n, word) {
+  return n + " " + word + (n === 1 ? "" : "s");
+}
+
+/* What was read: pages from the text layer and by OCR (with its confidence), tables, pages that could not be read. */
+function readCell(read) {
+  const cell = el("td", { class: "small document-read" });
+  if (!read) return cell;
+  if (read.pages == null) {
+    cell.textContent = read.format;
+    return cell;
+  }
+  const parts = [plural(read.pages, read.format === "image" ? "frame" : "page")];
+  if (read.text_pages) parts.push(read.text_pages + " from text");
+  if (read.ocr_pages) parts.push(read.ocr_pages + " by OCR (" + Math.round(read.ocr_confidence || 0) + "% confidence)");
+  if (read.tables) parts.push(plural(read.tables, "table"));
+  cell.append(parts.join(" · "));
+  if (read.warnings && read.warnings.length) {
+    cell.append(" ", el("span", { class: "badge badge--warn", title: read.warnings.join("\n") }, icon("alert"),
+      plural(read.warnings.length, "page") + " not read"));
+  }
+  return cell;
+}
+
 function row(doc) {
   const kind = sourceKind(doc.source_type);
   const remove = button("Delete “" + doc.title + "”", "trash", { class: "document-delete" }, true);
@@ -169,6 +193,7 @@ function row(doc) {
     el("td", {}, el("span", { class: "kind" }, icon(kind.icon), sourceNames[doc.source] || doc.source)),
     el("td", { class: "small" }, accessText(doc.access), " ",
       el("a", { class: "who-reads", href: "/admin/access?document=" + encodeURIComponent(doc.id), text: "Who can read it" })),
+    readCell(doc.read),
     el("td", { class: "num", text: String(doc.chunk_count) }),
     el("td", { class: "num", text: formatBytes(doc.size) }),
     el("td", {}, timeElement(doc.indexed_at, true)),

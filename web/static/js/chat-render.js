@@ -114,7 +114,8 @@ export class AnswerView {
           el("span", { class: "source-n", text: String(source.n), "aria-label": "Source " + source.n }),
           titleNode,
           href ? el("span", { class: "source-open", "aria-hidden": "true" }, icon("external")) : null),
-        el("div", { class: "source-kind" }, icon(kind.icon), el("span", { text: kind.label })),
+        el("div", { class: "source-kind" }, icon(kind.icon), el("span", { text: kind.label }),
+          source.page ? el("span", { class: "source-page", text: "page " + source.page }) : null),
         source.snippet ? el("p", { class: "source-snippet" }, withQuote(source.snippet, source.quote)) : null);
     });
     this.sources.setAttribute("aria-labelledby", headingId);

@@ -241,13 +241,13 @@ export function sourceKind(type) {
   return SOURCE_KINDS[type] || { label: type || "Document", icon: "file" };
 }
 
-/* Where a cited source opens: the stored original, or the item's https address in its own system. */
+/* Where a cited source opens: the stored original (a PDF at the passage's page), or the item's https
+ * address in its own system. */
 export function sourceLink(source) {
-  if (source.source_type === "local" || source.source_type === "upload") {
-    return "/api/v1/documents/" + encodeURIComponent(source.id) + "/content";
-  }
+  const original = "/api/v1/documents/" + encodeURIComponent(source.id) + "/content" + (source.page ? "#page=" + source.page : "");
+  if (source.source_type === "local" || source.source_type === "upload") return original;
   if (typeof source.uri === "string" && /^https:\/\//i.test(source.uri)) return source.uri;
-  if (source.id) return "/api/v1/documents/" + encodeURIComponent(source.id) + "/content";
+  if (source.id) return original;
   return null;
 }
 
