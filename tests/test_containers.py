@@ -25,9 +25,9 @@ def _keys(parts) -> list[str]:
 
 def test_mail_attachments_become_parts_named_after_the_mail():
     mail = eml_bytes("Quarterly invoice", "See attached.", {"invoice.pdf": PDF, "notes.txt": b"Pay by Friday.\n",
-                                                            "logo.png": b"\x89PNG\r\n\x1a\n"})  # fmt: skip
+                                                            "setup.exe": b"MZ\x90\x00"})  # fmt: skip
     parts = unpack(mail, "mail.eml", None, "mail.eml", Limits())
-    assert _keys(parts) == ["attachment/1-invoice.pdf", "attachment/2-notes.txt"]  # the image is not readable text
+    assert _keys(parts) == ["attachment/1-invoice.pdf", "attachment/2-notes.txt"]  # a program is no text
     assert parts[0].title == "invoice.pdf (attachment of: Quarterly invoice)"
     assert parts[0].content == PDF and parts[1].content == b"Pay by Friday.\n"
 
@@ -59,7 +59,7 @@ def test_an_html_mail_is_read_as_text():
 def test_archive_members_are_labels_never_paths_on_disk(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     archive = zip_bytes({"a.txt": b"alpha\n", "docs/b.md": b"# beta\n", "../../escape.txt": b"gamma\n",
-                         "docs/": b"", "picture.jpg": b"\xff\xd8"})  # fmt: skip
+                         "docs/": b"", "tool.exe": b"MZ\x90"})  # fmt: skip
     parts = unpack(archive, "bundle.zip", None, "bundle.zip", Limits())
     assert _keys(parts) == ["member/a.txt", "member/docs/b.md", "member/../../escape.txt"]
     assert parts[2].title == "../../escape.txt (in bundle.zip)" and parts[2].filename == "escape.txt"
