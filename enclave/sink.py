@@ -203,7 +203,8 @@ class IngestionSink:
     def _record(self, source: Source, document: _Parsed, doc_id: str) -> IndexResult:
         blob = self.blobs.put(document.raw)
         new, old_blob = self.documents.save(
-            source, document.item, doc_id, document.digest, len(document.raw), len(document.chunks), blob
+            source, document.item, doc_id, document.digest, len(document.raw), len(document.chunks), blob,
+            document.chunks[0].language,
         )
         if old_blob and old_blob != blob and not self.documents.blob_used(old_blob):
             self.blobs.discard(old_blob)

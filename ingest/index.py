@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
+from assistant import language
 from assistant.embeddings import Embedder
 from assistant.store import Chunk, ChunkOrigin, VectorStore
 from assistant.store.keywords import KeywordIndex
@@ -47,15 +48,18 @@ class Indexer:
         self.chunk_overlap = chunk_overlap
 
     def chunks(self, origin: ChunkOrigin, content: bytes | str, filename: str, mime_type: str | None) -> list[Chunk]:
-        """The document's text in chunks, not yet embedded. Raises ParseError when it has no usable text."""
+        """The document's text in chunks, not yet embedded, each knowing the document's language. Raises
+        ParseError when it has no usable text."""
         sections = [Section(content)] if isinstance(content, str) else parse(content, filename, mime_type)
         pieces = split(sections, self.chunk_size, self.chunk_overlap)
         if not pieces:
             raise ParseError("no text left after splitting")
+        written_in = language.of_document("\n".join(p.text for p in pieces[:4]))
         return [
-            Chunk(id=f"{origin.document_id}:{n}", text=p.text, position=n, origin=origin, heading=p.heading)
+            Chunk(id=f"{origin.document_id}:{n}", text=p.text, position=n, origin=origin, heading=p.heading,
+                  language=written_in)
             for n, p in enumerate(pieces)
-        ]
+        ]  # fmt: skip
 
     def embedded(self, chunks: list[Chunk]) -> list[Chunk]:
         vectors = self.embedder.embed_documents([c.searchable_text for c in chunks])

@@ -30,6 +30,7 @@ class Chunk:
     origin: ChunkOrigin
     embedding: Vector = field(default_factory=list, repr=False)
     heading: str = ""  # the section it comes from, where the document has sections
+    language: str = ""  # its document's (assistant.language), which sets how its words are stemmed
 
     @property
     def searchable_text(self) -> str:

@@ -48,7 +48,9 @@ def _origin_metadata(origin: ChunkOrigin) -> dict:
 
 
 def _metadata(chunk: Chunk) -> dict:
-    return {**_origin_metadata(chunk.origin), "position": chunk.position, "heading": chunk.heading}
+    return {
+        **_origin_metadata(chunk.origin), "position": chunk.position, "heading": chunk.heading, "language": chunk.language,
+    }  # fmt: skip
 
 
 def _hit(chunk_id: str, text: str, metadata: dict, score: float) -> Hit:
@@ -119,7 +121,10 @@ class ChromaStore(VectorStore):
         found = self._collection.get(where={"document_id": origin.document_id}, include=["metadatas"])
         if found["ids"]:
             shared = _origin_metadata(origin)
-            metadatas = [{**shared, "position": m["position"], "heading": m.get("heading") or ""} for m in found["metadatas"]]
+            metadatas = [
+                {**shared, "position": m["position"], "heading": m.get("heading") or "", "language": m.get("language") or ""}
+                for m in found["metadatas"]
+            ]
             self._collection.update(ids=found["ids"], metadatas=metadatas)
 
     def query(self, embedding: Vector, k: int, viewer: Viewer) -> list[Hit]:
@@ -157,7 +162,10 @@ class ChromaStore(VectorStore):
             page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"]):
                 hit = _hit(chunk_id, text, metadata, 0.0)
-                yield Chunk(id=chunk_id, text=text, position=hit.position, origin=hit.origin, heading=hit.heading)
+                yield Chunk(
+                    id=chunk_id, text=text, position=hit.position, origin=hit.origin, heading=hit.heading,
+                    language=metadata.get("language") or "",  # none for chunks stored before languages were told apart
+                )  # fmt: skip
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE
