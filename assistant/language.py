@@ -11,9 +11,10 @@ for the languages both have; any other language is indexed word for word.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 DEFAULT = "en"  # what text too short or too mixed to tell is taken for (Enclave's language before it told them apart)
 SAMPLE_CHARS = 3000  # the start of a document is enough to tell its language; all of it only costs time
@@ -26,6 +27,8 @@ STEMMED = {
 }  # fmt: skip
 UNSTEMMED = "simple"  # PostgreSQL's configuration that only lower-cases
 _WORD = re.compile(r"\w+", re.UNICODE)
+# langdetect loads its profiles into a shared factory on first use, unguarded: one detection at a time.
+_DETECTING = threading.Lock()
 
 # Words too common to say anything about a passage, per language; a query leaves them out.
 STOPWORDS = {
@@ -60,7 +63,8 @@ def _candidates(text: str) -> list[tuple[str, float]]:
 
     DetectorFactory.seed = 0  # langdetect samples at random; seeded, one text always gets one answer
     try:
-        return [(guess.lang, guess.prob) for guess in detect_langs(text)]
+        with _DETECTING:
+            return [(guess.lang, guess.prob) for guess in detect_langs(text)]
     except LangDetectException:
         return []
 
@@ -106,11 +110,17 @@ def _unaccented(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)) if decomposed != word else word
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(algorithm: str):
     if algorithm == UNSTEMMED:
         return None
     import snowballstemmer
 
+    stemmer, lock = snowballstemmer.stemmer(algorithm), threading.Lock()
+
+    def stem(word: str) -> str:
+        with lock:  # a Snowball stemmer holds the word it works on: one word at a time
+            return stemmer.stemWord(word)
+
     # The same word recurs on every page: stemming each once is most of the speed.
-    return lru_cache(maxsize=200_000)(snowballstemmer.stemmer(algorithm).stemWord)
+    return lru_cache(maxsize=200_000)(stem)
