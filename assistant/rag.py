@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from assistant import evidence, facts, prompts, retrieval
+from assistant import evidence, facts, language, prompts, retrieval
 from assistant.access import Viewer
 from assistant.embeddings import Vector
 from assistant.evidence import Sentence
@@ -122,6 +122,7 @@ class _Drafting:
     sentences: list[Sentence] = field(default_factory=list)
     verdict: dict = field(default_factory=dict)
     attempts: list[str] = field(default_factory=list)
+    asked_in: str = language.DEFAULT  # the question's language, which the answer is written in
     streamed: bool = False  # whether a draft's tokens went out: a fallback then replaces it in the final text
 
 
@@ -257,9 +258,12 @@ class Assistant:
             _correct_premise(answer, gaps, focus, hits)
             return
         shown = [focus, *[s for s in sentences if s is not focus]][:WRITTEN_FROM]
+        drafting.asked_in = language.of_question(question, self.retriever.languages())
+        written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
         for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
             pieces = []
-            for piece in self.llm.stream(messages(question, [s.text for s in shown]), self.options, cancel):
+            prompt = messages(question, [s.text for s in shown], written_in)
+            for piece in self.llm.stream(prompt, self.options, cancel):
                 pieces.append(piece)
                 if attempt == 0:
                     drafting.streamed = True
@@ -352,6 +356,7 @@ class Assistant:
             "model": {"name": llm.name, "sha256": llm.sha256} if llm else None,
             "prompt_version": prompts.VERSION,
             "question": answer.standalone_question or answer.question,
+            "language": drafting.asked_in,
             "retrieved": [
                 {"chunk_id": h.chunk_id, "document_id": h.origin.document_id, "score": round(h.score, 4),
                  "fused": None if h.fused is None else round(h.fused, 4)}

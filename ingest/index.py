@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
+from assistant import language
 from assistant.embeddings import Embedder
 from assistant.priority import PRIORITY
 from assistant.store import Chunk, ChunkOrigin, VectorStore
@@ -62,7 +63,8 @@ class Indexer:
         self.ocr = ocr
 
     def read(self, origin: ChunkOrigin, content: bytes | str, filename: str, mime_type: str | None) -> ReadDocument:
-        """The document's text in chunks, and how it was read. Raises ParseError when it has no usable text."""
+        """The document's text in chunks, each knowing the document's language, and how it was read. Raises
+        ParseError when it has no usable text."""
         if isinstance(content, str):  # a record a connector rendered as text
             found = Reading([Section(content)], {"format": "text"})
         else:
@@ -70,8 +72,9 @@ class Indexer:
         pieces = split(found.sections, self.chunk_size, self.chunk_overlap)
         if not pieces:
             raise ParseError("no text left after splitting")
+        written_in = language.of_document("\n".join(p.text for p in pieces[:4]))
         chunks = [
-            Chunk(f"{origin.document_id}:{n}", p.text, n, origin, heading=p.heading, page=p.page)
+            Chunk(f"{origin.document_id}:{n}", p.text, n, origin, heading=p.heading, page=p.page, language=written_in)
             for n, p in enumerate(pieces)
         ]
         return ReadDocument(chunks, found.report)

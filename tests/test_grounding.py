@@ -49,6 +49,9 @@ class Vocabulary:
     def search(self, word, k, viewer):
         return [word] if word.lower() in self.words else []
 
+    def languages(self):
+        return ["en"]  # the passages here are English
+
 
 def assistant_with(llm: ScriptedLLM, *passages: str, **options) -> Assistant:
     retriever = Retriever(WordHashEmbedder(), store=None, keywords=Vocabulary(*passages))

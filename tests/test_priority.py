@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.priority import Priority
-from enclave.sources.scheduler import within_hours
 from assistant.store import ChunkOrigin
+from enclave.sources.scheduler import within_hours
 from ingest.index import EMBED_BATCH, Indexer
 
 
@@ -31,9 +31,9 @@ def test_background_embedding_waits_for_the_answer_in_progress(embedder, monkeyp
     monkeypatch.setattr("ingest.index.PRIORITY", priority)
     recording = Recording(embedder, priority)
     indexer = Indexer(recording, store=None, keywords=None, chunk_size=200, chunk_overlap=0)
-    chunks = indexer.chunks(ChunkOrigin("d1", "manual", "file:///m", "files", "local"),
-                            "\n\n".join(f"Step {n}: tighten bolt {n} to spec." * 4 for n in range(3 * EMBED_BATCH)),
-                            "manual.txt", None)  # fmt: skip
+    chunks = indexer.read(ChunkOrigin("d1", "manual", "file:///m", "files", "local"),
+                          "\n\n".join(f"Step {n}: tighten bolt {n} to spec." * 4 for n in range(3 * EMBED_BATCH)),
+                          "manual.txt", None).chunks  # fmt: skip
     finished = threading.Event()
     with priority.interactive():
         worker = threading.Thread(target=lambda: (indexer.embedded(chunks), finished.set()))

@@ -31,6 +31,7 @@ class Chunk:
     embedding: Vector = field(default_factory=list, repr=False)
     heading: str = ""  # the section it comes from, where the document has sections (a spreadsheet's: its sheet)
     page: int | None = None  # the page (of a PDF) or slide it is on, where the document has them
+    language: str = ""  # its document's (assistant.language), which sets how its words are stemmed
 
     @property
     def searchable_text(self) -> str:

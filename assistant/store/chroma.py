@@ -48,7 +48,9 @@ def _origin_metadata(origin: ChunkOrigin) -> dict:
 
 
 def _metadata(chunk: Chunk) -> dict:
-    return {**_origin_metadata(chunk.origin), **_place(chunk.position, chunk.heading, chunk.page)}
+    return {
+        **_origin_metadata(chunk.origin), **_place(chunk.position, chunk.heading, chunk.page), "language": chunk.language,
+    }  # fmt: skip
 
 
 def _place(position: int, heading: str, page: int | None) -> dict:
@@ -126,7 +128,8 @@ class ChromaStore(VectorStore):
         if found["ids"]:
             shared = _origin_metadata(origin)
             metadatas = [
-                {**shared, **_place(m["position"], m.get("heading") or "", m.get("page"))} for m in found["metadatas"]
+                {**shared, **_place(m["position"], m.get("heading") or "", m.get("page")), "language": m.get("language") or ""}
+                for m in found["metadatas"]
             ]
             self._collection.update(ids=found["ids"], metadatas=metadatas)
 
@@ -165,7 +168,10 @@ class ChromaStore(VectorStore):
             page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"]):
                 hit = _hit(chunk_id, text, metadata, 0.0)
-                yield Chunk(chunk_id, text, hit.position, hit.origin, heading=hit.heading, page=hit.page)
+                yield Chunk(
+                    chunk_id, text, hit.position, hit.origin, heading=hit.heading, page=hit.page,
+                    language=metadata.get("language") or "",  # none for chunks stored before languages were told apart
+                )  # fmt: skip
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE

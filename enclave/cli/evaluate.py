@@ -22,7 +22,8 @@ def evaluate(
     dataset: str = typer.Argument(
         ...,
         help="squad or pubmedqa (public benchmarks, indexed apart), handbook (judged questions about samples/, "
-        "indexed apart; always answered), or a JSONL file of questions about your index.",
+        "indexed apart; always answered), bilingual-tune or bilingual-holdout (German and English questions about "
+        "tests/data/bilingual/, indexed apart), or a JSONL file of questions about your index.",
     ),
     limit: int | None = typer.Option(
         None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."

@@ -31,6 +31,8 @@ PUBMEDQA_FILE = SHARED_DATASETS / "pubmedqa-pqal" / "ori_pqal.json"
 PUBMEDQA_TEST_FILE = SHARED_DATASETS / "pubmedqa-pqal" / "test_ground_truth.json"
 SAMPLES = REPOSITORY / "samples"
 HANDBOOK_FILE = REPOSITORY / "tests" / "data" / "sample_questions.json"
+BILINGUAL_FILE = REPOSITORY / "tests" / "data" / "bilingual_questions.json"
+BILINGUAL_FOLDER = REPOSITORY / "tests" / "data" / "bilingual"
 
 AnswerKind = Literal["span", "yes_no_maybe", "judged"]
 QuestionKind = Literal["answerable", "false_premise", "look_answerable", "unanswerable"]
@@ -68,7 +70,8 @@ class Dataset:
     corpus_folder: Path | None = None
 
 
-BUILT_IN = ("squad", "pubmedqa", "handbook")
+BILINGUAL = {"bilingual-tune": "tune", "bilingual-holdout": "holdout"}
+BUILT_IN = ("squad", "pubmedqa", "handbook", *BILINGUAL)
 
 
 def load(name_or_path: str) -> Dataset:
@@ -78,6 +81,8 @@ def load(name_or_path: str) -> Dataset:
         return load_pubmedqa(PUBMEDQA_FILE, PUBMEDQA_TEST_FILE)
     if name_or_path == "handbook":
         return load_handbook(HANDBOOK_FILE, SAMPLES)
+    if name_or_path in BILINGUAL:
+        return load_bilingual(BILINGUAL_FILE, BILINGUAL_FOLDER, BILINGUAL[name_or_path])
     path = Path(name_or_path)
     if not path.is_file():
         raise ConfigurationError(f"{name_or_path!r} is neither a built-in dataset ({', '.join(BUILT_IN)}) nor a JSONL file")
@@ -137,6 +142,17 @@ def load_handbook(path: Path, folder: Path) -> Dataset:
         for q in _read_json(path)
     ]
     return Dataset("handbook", [q for q in judged if q.gold_ids], None, "judged", answer_pool=judged, corpus_folder=folder)
+
+
+def load_bilingual(path: Path, folder: Path, split: str) -> Dataset:
+    """One half (tune or holdout) of the German and English questions about a small German and English corpus
+    (tests/data/bilingual/), indexed apart; how they were written is in tests/data/bilingual_questions.md."""
+    questions = [
+        Question(q["question"], gold_ids=frozenset({str((folder / q["file"]).resolve())}), file=q["file"], split=split)
+        for q in _read_json(path)
+        if q["split"] == split
+    ]
+    return Dataset(f"bilingual-{split}", questions, None, corpus_folder=folder)
 
 
 def load_jsonl(path: Path) -> Dataset:

@@ -71,7 +71,7 @@ def evaluate_retrieval(
 ) -> dict[str, dict[str, float]]:
     texts = [q.text for q in questions]
     # Embedded once, in large batches, and shared by every mode: the bulk of a run's time otherwise.
-    vectors = assistant.retriever.embedder.embed_documents(texts, on_batch=track("Embedding questions", len(texts)))
+    vectors = assistant.retriever.embedder.embed_queries(texts, on_batch=track("Embedding questions", len(texts)))
     scores = {}
     for mode in MODES:
         advance = track(f"Searching ({mode})", len(texts))

@@ -5,13 +5,18 @@ Failure modes covered: ranking that ignores how rare a word is; stop words or
 punctuation breaking a query; word forms not matched ("costs" for "cost");
 the ACL applied after ranking (a short top-k) or not at all; re-sharing that
 does not reach the index; deleted or replaced chunks still found; phrases
-matched as loose words.
+matched as loose words; German text stemmed as English (a plural such as
+"Kündigungsfristen" missing its singular), a query stemmed in another language
+than the chunk it is matched against, accents that must be typed to match.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from assistant import language
 from assistant.access import Access, Viewer
 from assistant.db import engine_for
 from assistant.store import Chunk, ChunkOrigin
@@ -110,3 +115,38 @@ def test_the_title_and_heading_are_searchable_with_the_text(keywords):
     keywords.add([chunk("handbook", "Up to five days carry over.", heading="Vacation carry-over")])
 
     assert found(keywords.search("handbook vacation", 5, BOB)) == ["handbook:0"]
+
+
+GERMAN = (
+    "Urlaubsanträge reichen Sie spätestens zwei Wochen vor dem ersten Urlaubstag ein. "
+    "Die Kündigungsfristen richten sich nach der Dauer der Betriebszugehörigkeit."
+)
+
+
+def written(document_id: str, text: str) -> Chunk:
+    """A chunk as the indexer makes it: in its text's detected language."""
+    return replace(chunk(document_id, text), language=language.of_document(text))
+
+
+def test_german_documents_are_matched_on_german_stems_english_ones_on_english(keywords):
+    keywords.add([written("urlaub", GERMAN), written("probe", "The temperature probes cost 40 EUR and ship weekly.")])
+
+    assert keywords.languages() in (["de", "en"], ["en", "de"])
+    assert found(keywords.search("Welche Kündigungsfrist gilt für mich?", 5, BOB)) == ["urlaub:0"]  # -en plural
+    assert found(keywords.search("Wie stelle ich einen Urlaubsantrag?", 5, BOB)) == ["urlaub:0"]  # Anträge: Antrag
+    assert found(keywords.search("Kundigungsfrist", 5, BOB)) == ["urlaub:0"]  # typed without its umlaut
+    assert found(keywords.search("costing probe", 5, BOB)) == ["probe:0"]  # English still stemmed as English
+    assert found(keywords.search_phrases(["zwei Wochen"], 5, BOB)) == ["urlaub:0"]
+
+
+def test_a_german_stop_word_does_not_match_every_german_chunk(bm25):
+    bm25.add([written("urlaub", GERMAN), written("reise", "Die Reisekosten erstattet die Buchhaltung innerhalb eines Monats.")])
+
+    assert found(bm25.search("Wie lange ist die Kündigungsfrist?", 5, BOB)) == ["urlaub:0"]
+
+
+def test_accents_need_not_be_typed_in_any_language(bm25):
+    bm25.add([written("conges", "Les congés payés sont de vingt-cinq jours ouvrés par année complète de travail.")])
+
+    assert language.of_document("Les congés payés sont de vingt-cinq jours ouvrés.") == "fr"
+    assert found(bm25.search("conges payes", 5, BOB)) == ["conges:0"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pathlib import Path
+
 import pytest
 
 from assistant.errors import ConfigurationError
@@ -106,5 +108,14 @@ def test_a_malformed_jsonl_line_is_refused_with_its_line_number(tmp_path, line, 
 
 
 def test_an_unknown_dataset_name_says_what_is_accepted():
-    with pytest.raises(ConfigurationError, match=r"'sqad' is neither a built-in dataset \(squad, pubmedqa, handbook\) nor a JSONL file"):
+    with pytest.raises(ConfigurationError, match=r"'sqad' is neither a built-in dataset \(squad, pubmedqa, handbook, bilingual-tune, bilingual-holdout\) nor a JSONL file"):
         datasets.load("sqad")
+
+
+def test_the_bilingual_halves_split_every_question_once_over_files_that_exist():
+    tune, holdout = datasets.load("bilingual-tune"), datasets.load("bilingual-holdout")
+
+    assert len(tune.questions) == len(holdout.questions) == 34
+    assert not {q.text for q in tune.questions} & {q.text for q in holdout.questions}
+    assert tune.corpus_folder == holdout.corpus_folder == datasets.BILINGUAL_FOLDER
+    assert all(Path(g).is_file() for q in tune.questions + holdout.questions for g in q.gold_ids)
