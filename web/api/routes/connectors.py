@@ -30,8 +30,10 @@ router = APIRouter(prefix="/api/v1/connectors", tags=["connectors"])
 ERRORS = {400: {"model": Problem}, 404: {"model": Problem}}
 
 
-def _scheduler(request: Request):
-    return request.app.state.scheduler
+def _wake_scheduler(request: Request) -> None:
+    """Start what was asked for now where this process syncs too (role all); workers see it within seconds."""
+    if request.app.state.scheduler is not None:
+        request.app.state.scheduler.wake()
 
 
 @router.get("/types", response_model=list[ConnectorType])
@@ -50,7 +52,7 @@ def list_connectors(_: AdminUser, db: DbSession, runtime: RuntimeDep):
 def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, db: DbSession, runtime: RuntimeDep):
     """Connect a source. Its first sync starts at once."""
     record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes)
-    _scheduler(request).request(record.id)
+    _wake_scheduler(request)  # a new connector is due at once
     return service.describe(db, db.get(ConnectorRecord, record.id), runtime.documents)
 
 
@@ -99,8 +101,8 @@ async def test_connector(
 @router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
 def sync_connector(connector_id: RowId, request: Request, _: AdminUser, db: DbSession, body: SyncRequest | None = None):
     """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
-    service.get(db, connector_id)
-    _scheduler(request).request(connector_id, full=bool(body and body.full))
+    service.request_sync(db, connector_id, full=bool(body and body.full))
+    _wake_scheduler(request)
     return {"queued": True}
 
 
