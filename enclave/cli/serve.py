@@ -62,7 +62,7 @@ def serve(
 
 
 def _work(runtime: Runtime, heartbeat: Path | None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("enclave").setLevel(logging.INFO)  # what each sync and job does, in the worker's log
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
