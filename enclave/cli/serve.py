@@ -43,7 +43,7 @@ def serve(
     Several web replicas and workers can share one deployment (README: Scaling out).
 
     Example: enclave serve --host 0.0.0.0 --port 8000
-    Example: enclave serve --role worker --heartbeat /tmp/worker-alive
+    enclave serve --role worker --heartbeat /tmp/worker-alive
     """
     settings = load_settings()
     if role is not Role.all and not settings.chroma_url:
