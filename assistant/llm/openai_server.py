@@ -79,9 +79,20 @@ class OpenAIServerLLM(LLM):
                 finally:
                     stream.close()
                 return
-            except (openai.APIConnectionError, openai.InternalServerError, httpx.TransportError) as error:
+            except (openai.APIConnectionError, openai.APIStatusError, httpx.TransportError) as error:
+                if not _server_down(error):
+                    raise  # this request's own fault (400, 500 for this prompt): another server would fail it too
                 self.pool.failed(upstream, error)
                 if answered:
                     raise  # half an answer cannot be finished by another server
             finally:
                 self.pool.release(upstream)
+
+
+def _server_down(error: Exception) -> bool:
+    """Unreachable, timed out, or saying it cannot serve now (a proxy's 502/504, a loading server's 503)."""
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in (502, 503, 504)
+    return True
