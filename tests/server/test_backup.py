@@ -12,7 +12,11 @@ from datetime import datetime
 
 import pytest
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
 from assistant.access import Viewer
+from assistant.db import MIGRATIONS
 from assistant.db.models import AuditEvent
 from tests.conftest import runtime_with, settings_for
 from tests.server.conftest import index_corpus, make_person, start_server
@@ -58,7 +62,7 @@ def test_backup_while_indexing_restores_to_the_same_answers(busy_server, tmp_pat
     assert made.returncode == 0, made.stderr
     assert uploaded, "the server indexed uploads during the backup"
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
-    assert manifest["migration"] == "0006" and manifest["verified"]["found"]
+    assert manifest["migration"] == _newest_migration() and manifest["verified"]["found"]
     assert {"enclave.db", "chroma/chroma.sqlite3"} <= {f["path"] for f in manifest["files"]}
 
     restored_dir = tmp_path / "restored"
@@ -110,3 +114,9 @@ def test_scheduled_backups_keep_the_newest_and_show_failures(busy_server):
     with runtime.sessions() as session:
         outcomes = [(e.action, e.outcome) for e in session.query(AuditEvent).filter_by(action="backup.created")]
     assert ("backup.created", "failed") in outcomes and ("backup.created", "ok") in outcomes
+
+
+def _newest_migration() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
