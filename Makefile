@@ -38,12 +38,14 @@ test: install model system-test-packages $(OIDC_PROVIDER)/node_modules/.package-
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
+# benchmarks.batching also measures llama-server when LLAMA_SERVER names its binary (not on PyPI or in Debian).
 # Each benchmark measures Enclave against a reference in the same run and writes
 # benchmarks/results/NAME.json and .md; the judged answers are measured per catalog model;
 # the last step puts the tables into the README.
 bench: install model $(BENCH_INSTALLED)
 	$(BIN)/python -m benchmarks.query
 	$(BIN)/python -m benchmarks.concurrency
+	$(BIN)/python -m benchmarks.batching
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.footprint
 	$(BIN)/python -m benchmarks.fairness

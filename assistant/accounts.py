@@ -18,6 +18,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.access import Viewer
@@ -176,14 +177,20 @@ def ensure_first_admin(session: Session, email: str, data_dir: Path) -> Path | N
     if session.scalar(select(func.count()).select_from(User)):
         return None
     password = generate_password()
-    create_user(session, email, "admin", password, must_change_password=True)
+    try:
+        create_user(session, email, "admin", password, must_change_password=True)
+        session.commit()
+    except (IntegrityError, AccountError):
+        session.rollback()
+        if find_user(session, email):  # another replica starting beside this one created it, and wrote its password
+            return None
+        raise
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / INITIAL_PASSWORD_FILE
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as f:
         f.write(f"{password}\n")
     os.chmod(path, 0o600)
-    session.commit()
     return path
 
 

@@ -75,8 +75,19 @@ class Settings(BaseSettings):
         description="`llamacpp` runs the GGUF model in-process; `openai` calls an OpenAI-compatible server "
         "(llama.cpp's llama-server, vLLM) at llm_url.",
     )
-    llm_url: str | None = Field(None, description="Base URL of the OpenAI-compatible server, e.g. http://llm:8080/v1.")
+    llm_url: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Base URL of the OpenAI-compatible server, e.g. http://llm:8080/v1; several (comma-separated in "
+        "the environment) share the questions by their free slots, and one that fails is left out until its "
+        "health check answers again.",
+    )
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the OpenAI-compatible server, if it wants one.")
+    llm_slots: int | None = Field(
+        None,
+        ge=1,
+        description="Answers each OpenAI-compatible server generates at once; default: the slots llama-server "
+        "lists at /slots, else 1 (set it for vLLM).",
+    )
     context_size: int = Field(
         default_factory=_default_context_size, ge=512, description="LLM context window in tokens (default sized from memory)."
     )
@@ -178,6 +189,12 @@ class Settings(BaseSettings):
     )
     sync_interval_minutes: int = Field(
         15, ge=1, description="Default schedule of a new connector: minutes between syncs."
+    )
+    sync_lease_seconds: int = Field(
+        300,
+        ge=2,
+        description="How long a worker's claim on a sync or a queued upload holds without being renewed; a running "
+        "sync renews it every third of this, so only a worker that died loses it, and another takes over then.",
     )
 
     # Server
@@ -330,7 +347,7 @@ class Settings(BaseSettings):
         None, description="PEM file of extra CAs to trust for Graph and Entra ID (a TLS-inspecting proxy)."
     )
 
-    @field_validator("ldap_admin_groups", mode="before")
+    @field_validator("ldap_admin_groups", "llm_url", mode="before")
     @classmethod
     def _comma_separated(cls, value):
         return [g.strip() for g in value.split(",") if g.strip()] if isinstance(value, str) else value

@@ -160,7 +160,8 @@ GUARD = EgressGuard()
 
 def settings_destinations(settings) -> list[str]:
     """Every URL a setting names (services Enclave was configured to use), plus ``egress_allow``."""
-    urls = [v for v in settings.model_dump().values() if isinstance(v, str) and "://" in v]
+    values = [v for value in settings.model_dump().values() for v in (value if isinstance(value, list) else [value])]
+    urls = [v for v in values if isinstance(v, str) and "://" in v]
     return urls + list(settings.egress_allow)
 
 

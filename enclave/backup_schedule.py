@@ -1,6 +1,7 @@
 """Daily backups run by the server: one a day from ``backup_hour`` into ``backup_dir``, the newest
 ``backup_keep`` kept. A failure is logged, audited and shown on the admin overview; the next try is an
-hour later."""
+hour later. With several workers, the one that claims the backup's task lease makes it; the others skip
+that day's."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from assistant.db.models import utcnow
+
 from .backup import MANIFEST, create
+from .leases import claim_task, finish_task, owner
 from .runtime import Runtime
 
 log = logging.getLogger("enclave.backup")
 PREFIX = "enclave-"
 CHECK_SECONDS = 60.0
 RETRY_AFTER = timedelta(hours=1)
+TASK = "backup"
 
 
 @dataclass(frozen=True)
@@ -93,4 +98,15 @@ class BackupSchedule:
             delay = CHECK_SECONDS
             now = datetime.now()
             if self.due(now):
-                self.run_once(now)
+                self._run_claimed(now)
+
+    def _run_claimed(self, now: datetime) -> None:
+        """Back up unless another worker is at it (or tried within the hour)."""
+        sessions, claimant = self.runtime.sessions, owner()
+        if not claim_task(sessions, TASK, claimant, lease=timedelta(hours=6)):
+            self._last_try = now
+            return
+        try:
+            self.run_once(now)
+        finally:
+            finish_task(sessions, TASK, claimant, next_run_at=utcnow() + RETRY_AFTER)

@@ -112,7 +112,7 @@ def egress_guard(runtime: Runtime) -> Check:
 def language_model(runtime: Runtime, progress: Progress) -> Check:
     settings = runtime.settings
     if settings.llm_backend == "openai":
-        return Check("language model", True, f"served at {settings.llm_url} (checked by its server)")
+        return Check("language model", True, f"served at {', '.join(settings.llm_url)} (checked by its server)")
     entry = catalog.find_model(settings, runtime.model_name)
     if not entry.present:
         return Check("language model", False, f"{entry.name} is not on disk at {entry.path}; run `enclave models pull`")

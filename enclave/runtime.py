@@ -153,7 +153,7 @@ class Runtime:
     @cached_property
     def oidc(self) -> OidcClient | None:
         """The company's OpenID provider, when ``oidc_issuer`` is set."""
-        return OidcClient(self.settings) if self.settings.oidc_issuer else None
+        return OidcClient(self.settings, self.sessions) if self.settings.oidc_issuer else None
 
     def llm(self) -> LLM:
         with self._llm_lock:
@@ -171,7 +171,7 @@ class Runtime:
         if self.llm_loaded:
             return self.llm().name
         if self.settings.llm_backend == "openai":
-            return self.model or self.settings.model or f"the model served at {self.settings.llm_url}"
+            return self.model or self.settings.model or f"the model served at {', '.join(self.settings.llm_url)}"
         return self.model or default_model_name(self.settings)
 
     @property

@@ -32,9 +32,8 @@ from assistant.errors import (
 )
 from assistant.llm import GenerationCancelled
 from enclave.backup_schedule import BackupSchedule
-from enclave.identity.scheduler import GroupSyncScheduler
 from enclave.runtime import Runtime
-from enclave.sources.scheduler import Scheduler
+from enclave.worker import Worker
 
 from .answering import Answering
 from .api.deps import CurrentUser
@@ -48,6 +47,7 @@ from .api.routes import (
     conversations,
     documents,
     health,
+    jobs,
     openai,
     users,
 )
@@ -63,12 +63,18 @@ log = logging.getLogger("enclave.web")
 
 # The API, one router per resource (the pages' router and the static files come after them).
 API_ROUTERS = [
-    m.router for m in (auth, ask, conversations, documents, users, connectors, admin, access, audit, openai, health)
+    m.router for m in (auth, ask, conversations, documents, jobs, users, connectors, admin, access, audit, openai, health)
 ]
+ROLES = ("all", "web")
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, role: str = "all") -> FastAPI:
+    """``role`` "all" also does the background work (syncs, group sync, backups, queued uploads) and indexes
+    uploads itself; "web" leaves all of that to workers (``enclave serve --role worker``) and queues uploads."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
     settings = runtime.settings
+    worker = Worker(runtime) if role == "all" else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -78,17 +84,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         if password_file:
             log.warning("Created admin %s; its one-time password is in %s", settings.admin_email, password_file)
         _load_models_in_background(app, runtime)
-        scheduler = Scheduler(runtime)
-        app.state.scheduler = scheduler
-        scheduler.start()
-        group_sync = GroupSyncScheduler(runtime)
-        group_sync.start()
-        app.state.backups.start()
+        if worker:
+            worker.start()
         async with mcp.running():
             yield
-        app.state.backups.stop()
-        group_sync.stop()
-        scheduler.stop()
+        if worker:
+            worker.stop()
 
     app = FastAPI(
         title="Enclave",
@@ -108,9 +109,12 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     metrics = Metrics()
     app.state.runtime = runtime
-    app.state.backups = BackupSchedule(runtime)
+    app.state.role = role
+    app.state.scheduler = worker.scheduler if worker else None
+    app.state.backups = worker.backups if worker else BackupSchedule(runtime)  # a web replica only shows them
     app.state.metrics = metrics
-    app.state.answering = Answering(lambda: runtime.assistant, FairQueue(settings.queue_size), metrics)
+    queue = FairQueue(settings.queue_size, slots=lambda: runtime.llm().parallel if runtime.llm_loaded else 1)
+    app.state.answering = Answering(lambda: runtime.assistant, queue, metrics)
     mcp = McpEndpoint(runtime, app.state.answering)
     app.router.routes.append(Route(MCP_PATH, mcp))  # the MCP endpoint (web/mcp.py): search and ask as tools
 

@@ -1,7 +1,9 @@
 """One model, many users: a fair queue in front of generation.
 
-Only one answer is generated at a time (one llama.cpp context). Waiting
-requests are served round-robin across users, so one busy script cannot starve
+As many answers are generated at once as the model has slots: one for the
+in-process llama.cpp context, the servers' parallel slots when the model runs
+on OpenAI-compatible servers (``slots``, asked again at every turn, so a server
+that fails or comes back changes it). Waiting requests are served round-robin across users, so one busy script cannot starve
 everyone else; when too many wait, new ones are refused at once (the API turns
 that into 503 with Retry-After) instead of hanging. A request that gives up
 while waiting leaves the queue immediately.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from assistant.errors import Overloaded
 
@@ -44,11 +47,12 @@ class Turn:
 
 
 class FairQueue:
-    def __init__(self, max_waiting: int, seconds_per_answer: float = 15.0):
+    def __init__(self, max_waiting: int, seconds_per_answer: float = 15.0, slots: Callable[[], int] = lambda: 1):
         self.max_waiting = max_waiting
         self.seconds_per_answer = seconds_per_answer
+        self.slots = slots
         self._waiting: OrderedDict[str, deque[asyncio.Future]] = OrderedDict()
-        self._busy = False
+        self._running = 0
 
     @property
     def depth(self) -> int:
@@ -57,19 +61,21 @@ class FairQueue:
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        """Every slot is generating."""
+        return self._running >= max(1, self.slots())
 
     def check_capacity(self) -> None:
         """Raise QueueFull if a request joining now would have to wait and no place is left."""
-        if (self._busy or self.depth) and self.depth >= self.max_waiting:
-            raise QueueFull(retry_after=max(1, round((self.depth + 1) * self.seconds_per_answer)))
+        if (self.busy or self.depth) and self.depth >= self.max_waiting:
+            slots = max(1, self.slots())
+            raise QueueFull(retry_after=max(1, round((self.depth + 1) * self.seconds_per_answer / slots)))
 
     def join(self, user: str) -> Turn:
         """Take a place for ``user``; raises QueueFull at once when too many are waiting."""
         self.check_capacity()
         granted = asyncio.get_running_loop().create_future()
-        if not self._busy and not self.depth:
-            self._busy = True
+        if not self.busy and not self.depth:
+            self._running += 1
             granted.set_result(None)
         else:
             self._waiting.setdefault(user, deque()).append(granted)
@@ -83,8 +89,9 @@ class FairQueue:
                 del self._waiting[user]
 
     def _hand_over(self) -> None:
-        """Give the model to the next user in round-robin order, their oldest request first."""
-        while self._waiting:
+        """A slot is free: give free slots to the next users in round-robin order, their oldest request first."""
+        self._running -= 1
+        while self._waiting and not self.busy:
             user, tickets = next(iter(self._waiting.items()))
             granted = tickets.popleft()
             del self._waiting[user]
@@ -92,6 +99,4 @@ class FairQueue:
                 self._waiting[user] = tickets
             if not granted.done():
                 granted.set_result(None)
-                self._busy = True
-                return
-        self._busy = False
+                self._running += 1

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -234,6 +235,9 @@ class ConnectorRecord(Base):
     # Who is syncing it now, and until when the claim holds without renewal.
     sync_owner: Mapped[str | None] = mapped_column(String(255))
     sync_lease_until: Mapped[datetime | None]
+    # "Sync now" asked for (by any web replica or the CLI) and not yet started; the worker that claims it clears it.
+    sync_requested_at: Mapped[datetime | None]
+    sync_requested_full: Mapped[bool] = mapped_column(default=False)
 
     @property
     def source_id(self) -> str:
@@ -263,3 +267,49 @@ class SyncRun(Base):
     log: Mapped[list] = mapped_column(default=list)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class Job(Base):
+    """Work a web replica hands to the workers (an upload to index): queued, running, done or failed.
+
+    A worker claims a queued job, or a running one whose claim expired (its worker died), with an
+    owner and a lease; ``content`` holds the upload until it is indexed, ``result`` says how it went.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "upload"
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    payload: Mapped[dict] = mapped_column(default=dict)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class TaskLease(Base):
+    """A periodic task of the workers (group sync, the daily backup): who runs it now, and when it is due next,
+    so several workers run each once."""
+
+    __tablename__ = "task_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]
+
+
+class SpentSignInState(Base):
+    """An OpenID Connect sign-in that finished: its state (hashed) is refused when it comes back again,
+    on whichever replica it arrives."""
+
+    __tablename__ = "spent_sign_in_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

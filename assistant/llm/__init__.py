@@ -16,7 +16,9 @@ def get_llm(settings: Settings, model: str | None = None) -> LLM:
         if not settings.llm_url:
             raise ConfigurationError("ENCLAVE_LLM_BACKEND=openai needs ENCLAVE_LLM_URL (e.g. http://llm:8080/v1)")
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return OpenAIServerLLM(settings.llm_url, key, model or settings.model, settings.context_size)
+        return OpenAIServerLLM(
+            settings.llm_url, key, model or settings.model, settings.context_size, settings.llm_slots
+        )
 
     from assistant.catalog import active_model
 

@@ -49,6 +49,11 @@ class LLM(ABC):
     context_size: int
     sha256: str | None = None  # of the model file, where the backend knows it: recorded with each answer
 
+    @property
+    def parallel(self) -> int:
+        """Answers this model generates at once (one llama.cpp context: one)."""
+        return 1
+
     @abstractmethod
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer as it is generated, piece by piece."""

@@ -13,11 +13,13 @@ access token of the same sign-in.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
@@ -28,8 +30,12 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import Settings
+from assistant.db.models import SpentSignInState, utcnow
 from assistant.errors import ConfigurationError, Forbidden
 from connectors.http import trust_store
 
@@ -89,7 +95,7 @@ class Person:
 class OidcClient:
     """Enclave as a client of one provider, built from the ``oidc_*`` settings."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]):
         if not settings.oidc_client_id:
             raise ConfigurationError("oidc_issuer is set but oidc_client_id is not: give the client ID registered there")
         self.issuer = settings.oidc_issuer.rstrip("/")
@@ -101,7 +107,7 @@ class OidcClient:
         self.trust = trust_store(settings.oidc_ca_bundle)
         self._metadata: dict | None = None
         self._keys: KeySet | None = None
-        self._spent: dict[str, float] = {}  # state -> when its flow ends: each flow finishes at most once
+        self._sessions = sessions  # where finished flows' states are kept: each finishes at most once, on any replica
         self._lock = threading.Lock()
 
     # The flow
@@ -137,11 +143,17 @@ class OidcClient:
         now = time.time()
         if now - flow.started > FLOW_SECONDS:
             raise SignInFailed(STALE_FLOW, f"the sign-in was started more than {FLOW_SECONDS // 60} minutes ago")
-        with self._lock:
-            self._spent = {s: end for s, end in self._spent.items() if end > now}
-            if state in self._spent:
-                raise SignInFailed(STALE_FLOW, "this sign-in was already used (a replayed state)")
-            self._spent[state] = flow.started + FLOW_SECONDS
+        self._spend(state, datetime.fromtimestamp(flow.started + FLOW_SECONDS, UTC))
+
+    def _spend(self, state: str, flow_ends: datetime) -> None:
+        """Record the state as used; refuse it if it was, by this replica or another."""
+        with self._sessions() as session:
+            session.execute(delete(SpentSignInState).where(SpentSignInState.expires_at < utcnow()))
+            session.add(SpentSignInState(state_hash=hashlib.sha256(state.encode()).hexdigest(), expires_at=flow_ends))
+            try:
+                session.commit()
+            except IntegrityError as error:
+                raise SignInFailed(STALE_FLOW, "this sign-in was already used (a replayed state)") from error
 
     def _exchange(self, flow: Flow, code: str) -> dict:
         try:

@@ -1,14 +1,21 @@
-"""Runs group sync in the server: a pass at start-up, then every ``group_sync_minutes``, in one thread."""
+"""Runs group sync in a worker (or the all-in-one server): a pass at start-up, then every
+``group_sync_minutes``, in one thread. The pass's due time is a task lease in the database, so with several
+workers each pass runs on one of them."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
+from assistant.db.models import utcnow
 from enclave.identity.groups import GroupSync, configured_methods
+from enclave.leases import claim_task, finish_task, owner
 from enclave.runtime import Runtime
 
 log = logging.getLogger("enclave.group_sync")
+TASK = "group-sync"
+CHECK_SECONDS = 30.0
 
 
 class GroupSyncScheduler:
@@ -28,13 +35,22 @@ class GroupSyncScheduler:
             self._thread.join(timeout=30)
 
     def _work(self) -> None:
-        # At once, so groups left stale while the server was down are brought back in step.
+        # Due at once on a fresh database, so groups left stale while the servers were down are brought back in step.
+        every = timedelta(minutes=self.runtime.settings.group_sync_minutes)
         while not self._stopping.is_set():
+            claimant = owner()
             try:
-                report = GroupSync(self.runtime.settings, self.runtime.sessions).run()
-                if report.failed:
-                    log.warning("group sync: %d people's groups could not be read: %s", len(report.failed),
-                                next(iter(report.failed.values())))  # fmt: skip
+                if claim_task(self.runtime.sessions, TASK, claimant, lease=every):
+                    try:
+                        self._pass()
+                    finally:
+                        finish_task(self.runtime.sessions, TASK, claimant, next_run_at=utcnow() + every)
             except Exception:  # the thread must outlive any one pass
                 log.exception("group sync failed")
-            self._stopping.wait(self.runtime.settings.group_sync_minutes * 60)
+            self._stopping.wait(min(CHECK_SECONDS, every.total_seconds()))
+
+    def _pass(self) -> None:
+        report = GroupSync(self.runtime.settings, self.runtime.sessions).run()
+        if report.failed:
+            log.warning("group sync: %d people's groups could not be read: %s", len(report.failed),
+                        next(iter(report.failed.values())))  # fmt: skip

@@ -131,6 +131,14 @@ def unsealed(runtime: Runtime, record: ConnectorRecord) -> ConnectorConfig:
     return unseal(record.type, record.config, SecretBox(runtime.settings))
 
 
+def request_sync(session, connector_id: int, full: bool = False) -> None:
+    """Ask for a sync now (paused or not): the first worker whose scheduler sees the request runs it."""
+    record = get(session, connector_id)
+    record.sync_requested_at = utcnow()
+    record.sync_requested_full = record.sync_requested_full or full
+    session.commit()
+
+
 def get(session, connector_id: int) -> ConnectorRecord:
     record = session.get(ConnectorRecord, connector_id)
     if record is None:

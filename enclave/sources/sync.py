@@ -1,7 +1,10 @@
 """The sync engine: runs a connector, indexes what it yields, keeps the checkpoint and the run's record.
 
 A sync claims its connector first (never two syncs of one connector at once,
-across threads and processes), then loads from the stored checkpoint. Items
+across threads, processes and workers), then loads from the stored checkpoint.
+A heartbeat renews the claim's lease while the sync runs (``sync_lease_seconds``);
+a worker that dies stops renewing it, and once it has run out another worker
+takes the connector over and resumes from the checkpoint. Items
 are indexed as they arrive; a Checkpoint is saved only when everything before
 it is indexed, so a crash or kill resumes from it with nothing lost and nothing
 indexed twice. One item failing is recorded with its reason and retried next
@@ -11,9 +14,6 @@ time; it never stops the rest. Progress and a log are kept in the run's row.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +37,8 @@ from connectors.interfaces import (
     SyncEvent,
 )
 from connectors.registry import build
+from enclave.leases import Heartbeat, owner_is_dead
+from enclave.leases import owner as lease_owner
 from enclave.runtime import Runtime
 from enclave.sources.configs import unseal
 from ingest import containers
@@ -45,7 +47,6 @@ from ingest.index import Source
 
 log = logging.getLogger("enclave.sync")
 
-LEASE = timedelta(minutes=5)
 FLUSH_SECONDS = 0.5
 MAX_LOG_LINES = 500
 
@@ -63,23 +64,6 @@ class Progress:
     failed: int = 0
     deleted: int = 0
     skipped: int = 0
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def _owner_is_dead(owner: str) -> bool:
-    host, pid, _ = owner.split(":")
-    if host != socket.gethostname():
-        return False  # another machine's claim: trust its lease
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def source_of(record: ConnectorRecord) -> Source:
@@ -139,15 +123,31 @@ class SyncEngine:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.box = SecretBox(runtime.settings)
+        self.lease = timedelta(seconds=runtime.settings.sync_lease_seconds)
 
     def connector(self, record: ConnectorRecord) -> Connector:
         return build(record.type, unseal(record.type, record.config, self.box))
 
-    def sync(self, connector_id: int, full: bool = False, on_progress: Callable[[Progress], None] | None = None) -> SyncRun:
-        """Run one sync to its end; returns the finished run. Raises SyncAlreadyRunning if one is under way."""
-        owner = _owner()
-        run_id = self._claim(connector_id, owner, full)
+    def sync(
+        self,
+        connector_id: int,
+        full: bool = False,
+        on_progress: Callable[[Progress], None] | None = None,
+        if_due: bool = False,
+    ) -> SyncRun:
+        """Run one sync to its end; returns the finished run. Raises SyncAlreadyRunning if one is under way.
+
+        ``if_due`` (the workers' schedulers): only if the connector is due or a sync was asked for, checked
+        with the claim, so of several workers that saw it due exactly one syncs it.
+        """
+        owner = lease_owner()
+        run_id, full = self._claim(connector_id, owner, full, if_due)
         recorder = RunRecorder(self.runtime, run_id, on_progress)
+        renew_every = self.lease.total_seconds() / 3
+        with Heartbeat(lambda: self._renew(connector_id, owner), renew_every, f"connector {connector_id}"):
+            return self._sync_claimed(connector_id, owner, run_id, full, recorder)
+
+    def _sync_claimed(self, connector_id: int, owner: str, run_id: int, full: bool, recorder: RunRecorder) -> SyncRun:
         status, error = "succeeded", None
         connector: Connector | None = None
         source, checkpoint = None, None
@@ -267,23 +267,31 @@ class SyncEngine:
                 .limit(1)
             ) or 0  # fmt: skip
 
-    def _claim(self, connector_id: int, owner: str, full: bool) -> int:
+    def _claim(self, connector_id: int, owner: str, full: bool, if_due: bool = False) -> tuple[int, bool]:
+        """Claim the connector; returns the new run's id and whether it loads everything (asked here, or
+        asked for with "sync now"). Raises SyncAlreadyRunning when another holds it (or, ``if_due``, when
+        it is no longer due: another worker synced it)."""
         now = utcnow()
         with self.runtime.sessions() as session:
             record = session.get(ConnectorRecord, connector_id)
             if record is None:
                 raise KeyError(f"no connector {connector_id}")
             free = (ConnectorRecord.sync_owner.is_(None)) | (ConnectorRecord.sync_lease_until < now)
-            if record.sync_owner and _owner_is_dead(record.sync_owner):
+            if record.sync_owner and owner_is_dead(record.sync_owner):
                 free = free | (ConnectorRecord.sync_owner == record.sync_owner)
+            if if_due:
+                scheduled = ConnectorRecord.next_sync_at.is_(None) | (ConnectorRecord.next_sync_at <= now)
+                free = free & (ConnectorRecord.sync_requested_at.is_not(None) | (~ConnectorRecord.paused & scheduled))
+            full = full or record.sync_requested_full
             claimed = session.execute(
                 update(ConnectorRecord)
                 .where(ConnectorRecord.id == connector_id, free)
-                .values(sync_owner=owner, sync_lease_until=now + LEASE)
+                .values(sync_owner=owner, sync_lease_until=now + self.lease, sync_requested_at=None,
+                        sync_requested_full=False)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ).rowcount  # fmt: skip
             if not claimed:
-                raise SyncAlreadyRunning(f"a sync of {record.name} is already running")
+                raise SyncAlreadyRunning(f"a sync of {record.name} is already running, or has just run")
             # A run left "running" by a process that died is over.
             for stale in session.scalars(
                 select(SyncRun).where(SyncRun.connector_id == connector_id, SyncRun.status == "running")
@@ -292,14 +300,26 @@ class SyncEngine:
             run = SyncRun(connector_id=connector_id, full=full, status="running")
             session.add(run)
             session.commit()
-            return run.id
+            return run.id, full
+
+    def _renew(self, connector_id: int, owner: str) -> bool:
+        """Extend this owner's lease on the connector; False when it no longer holds it."""
+        with self.runtime.sessions() as session:
+            renewed = session.execute(
+                update(ConnectorRecord)
+                .where(ConnectorRecord.id == connector_id, ConnectorRecord.sync_owner == owner)
+                .values(sync_lease_until=utcnow() + self.lease)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.commit()
+            return bool(renewed)
 
     def _save_checkpoint(self, connector_id: int, state: dict | None, owner: str) -> None:
         with self.runtime.sessions() as session:
             session.execute(
                 update(ConnectorRecord)
                 .where(ConnectorRecord.id == connector_id, ConnectorRecord.sync_owner == owner)
-                .values(checkpoint=state, sync_lease_until=utcnow() + LEASE)
+                .values(checkpoint=state, sync_lease_until=utcnow() + self.lease)
                 .execution_options(synchronize_session=False)
             )
             session.commit()

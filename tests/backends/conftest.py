@@ -86,38 +86,60 @@ def _http_ok(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:PORT/v1``) of ``python -m llama_cpp.server`` serving the 0.5B model.
+    """Base URL (``http://127.0.0.1:PORT/v1``) of ``python -m llama_cpp.server`` serving the 0.5B model."""
+    server = LlamaServer(tmp_path_factory.mktemp("llm-server"), free_port(), threads=os.cpu_count() or 1)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@dataclass
+class LlamaServer:
+    """``python -m llama_cpp.server`` with the 0.5B model on a fixed port, so a test can stop and start it again.
 
     Needs llama-cpp-python's ``[server]`` extra (sse-starlette, starlette-context).
     """
-    from assistant.catalog import active_model
 
-    missing = [m for m in ("sse_starlette", "starlette_context") if not _importable(m)]
-    if missing:
-        pytest.fail(f"llama_cpp.server needs {', '.join(missing)}: `pip install -c constraints.txt -e '.[test]'`")
-    folder = tmp_path_factory.mktemp("llm-server")
-    model = active_model(settings_for(data_dir=folder / "data"), SERVED_MODEL)  # says to pull it if it is missing
-    port = free_port()
-    log = folder / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model.path),
-        "--model_alias", SERVED_MODEL,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", str(TEST_CONTEXT_SIZE),
-        "--n_threads", str(os.cpu_count() or 1),
-        # Off: a waiting request must not cut the running one short, so only a client
-        # that closes its connection stops a generation (as with llama-server and vLLM).
-        "--interrupt_requests", "False",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_until_ready(process, lambda: _http_ok(f"{url}/models"), "the llama.cpp server", log, timeout=120)
-        yield url
-    finally:
-        stop(process)
+    folder: Path
+    port: int
+    threads: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "server.log"
+
+    def start(self) -> None:
+        from assistant.catalog import active_model
+
+        missing = [m for m in ("sse_starlette", "starlette_context") if not _importable(m)]
+        if missing:
+            pytest.fail(f"llama_cpp.server needs {', '.join(missing)}: `pip install -c constraints.txt -e '.[test]'`")
+        model = active_model(settings_for(data_dir=self.folder / "data"), SERVED_MODEL)  # says to pull it if missing
+        command = [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(model.path),
+            "--model_alias", SERVED_MODEL,
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_ctx", str(TEST_CONTEXT_SIZE),
+            "--n_threads", str(self.threads),
+            # Off: a waiting request must not cut the running one short, so only a client
+            # that closes its connection stops a generation (as with llama-server and vLLM).
+            "--interrupt_requests", "False",
+        ]  # fmt: skip
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until_ready(self.process, lambda: _http_ok(f"{self.url}/models"), "the llama.cpp server", self.log, 120)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
 
 
 def _importable(module: str) -> bool:

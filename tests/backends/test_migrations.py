@@ -27,7 +27,7 @@ def test_the_migrations_build_the_models_schema_on_an_empty_database(database_ur
     options = {"include_name": lambda name, kind, _parent: not (kind == "table" and name.startswith("keyword_"))}
     with engine_for(database_url).connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata) == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
 
 
 def test_an_old_database_is_upgraded_with_its_data_kept(database_url):

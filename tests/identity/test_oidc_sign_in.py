@@ -81,7 +81,7 @@ def test_cancelling_at_the_provider_lands_on_the_login_page(sso):
 
 def test_a_provider_that_is_down_lands_on_the_login_page(sso, monkeypatch):
     down = sso.runtime.settings.model_copy(update={"oidc_issuer": "https://127.0.0.1:9"})
-    monkeypatch.setitem(sso.runtime.__dict__, "oidc", OidcClient(down))
+    monkeypatch.setitem(sso.runtime.__dict__, "oidc", OidcClient(down, sso.runtime.sessions))
     page = browser_like(sso.tls).get(f"{sso.url}/auth/oidc/login")
     assert page.url.path == "/login" and "could not be reached" in page.text
     assert "127.0.0.1:9" in sso.audit()[0].details["reason"]

@@ -111,3 +111,4 @@ def test_scheduled_backups_keep_the_newest_and_show_failures(busy_server):
     with runtime.sessions() as session:
         outcomes = [(e.action, e.outcome) for e in session.query(AuditEvent).filter_by(action="backup.created")]
     assert ("backup.created", "failed") in outcomes and ("backup.created", "ok") in outcomes
+

@@ -157,3 +157,25 @@ def test_the_queue_refuses_beyond_its_size():
         assert refused.value.retry_after == 20
 
     asyncio.run(scenario())
+
+
+def test_as_many_answers_run_at_once_as_the_model_servers_have_slots():
+    async def scenario() -> None:
+        slots = [2]
+        queue = FairQueue(max_waiting=1, seconds_per_answer=10, slots=lambda: slots[0])
+        a, b = queue.join("a"), queue.join("b")
+        await asyncio.wait_for(asyncio.gather(a.wait(), b.wait()), 1)  # both generate at once
+        c = queue.join("c")  # every slot busy: c waits
+        assert queue.busy and queue.depth == 1
+        with pytest.raises(QueueFull) as refused:
+            queue.join("d")
+        assert refused.value.retry_after == 10  # two places ahead, two answers at a time
+        slots[0] = 1  # a server went away: one slot left
+        a.release()
+        assert queue.depth == 1  # b still holds the only slot
+        b.release()
+        await asyncio.wait_for(c.wait(), 1)
+        c.release()
+        assert not queue.busy and queue.depth == 0
+
+    asyncio.run(scenario())

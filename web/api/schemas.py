@@ -234,10 +234,29 @@ class AccessExplanation(BaseModel):
 
 class UploadResult(BaseModel):
     filename: str
-    status: Literal["added", "updated", "unchanged", "failed"]
+    status: Literal["added", "updated", "unchanged", "failed", "queued"]
     document_id: str | None = None
     chunks: int = 0
     error: str | None = None
+    job_id: int | None = Field(None, description="On a web replica: the queued job indexing it (GET /api/v1/jobs/ID).")
+
+
+class JobOut(BaseModel):
+    """Work queued for the workers, and how it went."""
+
+    id: int
+    kind: Literal["upload"]
+    status: Literal["queued", "running", "done", "failed"]
+    filename: str | None = Field(None, description="The uploaded file's name.")
+    outcome: Literal["added", "updated", "unchanged", "failed"] | None = Field(
+        None, description="Once done: what indexing the file did."
+    )
+    document_id: str | None = None
+    chunks: int = 0
+    error: str | None = None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
 
 
 # Accounts

@@ -30,8 +30,10 @@ router = APIRouter(prefix="/api/v1/connectors", tags=["connectors"])
 ERRORS = {400: {"model": Problem}, 404: {"model": Problem}}
 
 
-def _scheduler(request: Request):
-    return request.app.state.scheduler
+def _wake_scheduler(request: Request) -> None:
+    """Start what was asked for now where this process syncs too (role all); workers see it within seconds."""
+    if request.app.state.scheduler is not None:
+        request.app.state.scheduler.wake()
 
 
 @router.get("/types", response_model=list[ConnectorType])
@@ -51,7 +53,7 @@ def create_connector(body: ConnectorCreate, request: Request, _: AdminUser, acto
                      runtime: RuntimeDep):
     """Connect a source. Its first sync starts at once."""
     record = service.create(runtime, body.type, body.name, body.config, body.schedule_minutes, actor=actor)
-    _scheduler(request).request(record.id)
+    _wake_scheduler(request)  # a new connector is due at once
     return service.describe(db, db.get(ConnectorRecord, record.id), runtime.documents)
 
 
@@ -99,12 +101,13 @@ async def test_connector(
 
 
 @router.post("/{connector_id}/sync", status_code=202, responses=ERRORS)
-def sync_connector(connector_id: RowId, request: Request, _: AdminUser, actor: AuditActor, runtime: RuntimeDep,
-                   body: SyncRequest | None = None):
+def sync_connector(connector_id: RowId, request: Request, _: AdminUser, actor: AuditActor, db: DbSession,
+                   runtime: RuntimeDep, body: SyncRequest | None = None):
     """Sync now (changes only, or everything with ``full``); follow it with GET …/runs."""
     full = bool(body and body.full)
     service.sync_started(runtime, actor, connector_id, full)
-    _scheduler(request).request(connector_id, full=full)
+    service.request_sync(db, connector_id, full=full)
+    _wake_scheduler(request)
     return {"queued": True}
 
 

@@ -1,5 +1,9 @@
 """Documents: upload and manage (admins), open the original of a citation (anyone allowed to see it).
-Uploads, downloads and deletions are audited."""
+
+Uploads, downloads and deletions are audited. A web replica (``enclave serve --role web``) queues each upload
+for the workers and answers with its job (``status: queued``, ``job_id``; follow it with GET /api/v1/jobs/ID);
+the all-in-one server indexes it at once.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import mimetypes
 from pathlib import PurePath
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from assistant.access import Access
 from assistant.db.models import Document
 from assistant.errors import NotFoundError
-from enclave import audit
+from enclave import audit, jobs
 from enclave.uploads import UPLOADS, as_upload
 from ingest.index import Source
 
@@ -28,7 +32,8 @@ SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'
 
 @router.post("", response_model=list[UploadResult], responses={413: {"model": Problem}})
 async def upload(
-    _: AdminUser,
+    request: Request,
+    admin: AdminUser,
     actor: AuditActor,
     runtime: RuntimeDep,
     files: list[UploadFile] = File(
@@ -36,12 +41,14 @@ async def upload(
     ),
     groups: str | None = Form(None, description="Comma-separated groups allowed to see them (default: everyone)."),
 ):
-    """Admins: index uploaded files. Each file gets its own status; one bad file never stops the rest."""
+    """Admins: index uploaded files (or, on a web replica, queue them for a worker: ``queued`` with a
+    ``job_id``). Each file gets its own status; one bad file never stops the rest."""
     access = Access.restricted(groups=groups.split(",")) if groups and groups.strip() else Access.everyone()
     limit = runtime.settings.max_upload_mb * 2**20
+    queue = request.app.state.role == "web"
     results = []
     for upload_file in files:
-        results.append(await _index_upload(runtime, upload_file, access, limit))
+        results.append(await _index_upload(runtime, upload_file, access, limit, admin.email if queue else None))
     await run_in_threadpool(_record_uploads, runtime, actor, results, groups)
     return results
 
@@ -55,12 +62,17 @@ def _record_uploads(runtime, actor: audit.Actor, results: list[UploadResult], gr
         session.commit()
 
 
-async def _index_upload(runtime, upload_file: UploadFile, access: Access, limit: int) -> UploadResult:
+async def _index_upload(runtime, upload_file: UploadFile, access: Access, limit: int, queue_for: str | None
+                        ) -> UploadResult:  # fmt: skip
+    """Index the file now, or queue it for a worker on behalf of ``queue_for``."""
     content = await upload_file.read(limit + 1)
     item = as_upload(upload_file.filename, content[:limit], upload_file.content_type, access)
     if len(content) > limit:
         reason = f"larger than the {limit // 2**20} MB limit"
         result = await run_in_threadpool(runtime.sink.fail, UPLOADS, item.external_id, item.title, reason)
+    elif queue_for is not None:
+        job_id = await run_in_threadpool(jobs.queue_upload, runtime.sessions, item, queue_for)
+        return UploadResult(filename=item.filename, status="queued", job_id=job_id)
     else:
         result = await run_in_threadpool(runtime.sink.index, UPLOADS, item)
     if result.outcome == "failed":

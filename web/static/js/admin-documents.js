@@ -49,7 +49,7 @@ function uploadFile(file, groups) {
       progress.value = Math.round((event.loaded / event.total) * 100);
       detail.textContent = progress.value < 100 ? "Uploading… " + progress.value + "%" : "Reading and indexing…";
     });
-    xhr.addEventListener("load", () => {
+    xhr.addEventListener("load", async () => {
       progress.value = 100;
       let result = null;
       try {
@@ -59,7 +59,8 @@ function uploadFile(file, groups) {
       }
       if (xhr.status === 401) toLogin();
       if (xhr.status >= 200 && xhr.status < 300 && Array.isArray(result) && result[0]) {
-        const r = result[0];
+        let r = result[0];
+        if (r.status === "queued") r = await followJob(r.job_id, detail);
         if (r.status === "failed") {
           finish(item, progress, detail, false, r.error || "Could not be indexed");
         } else {
@@ -78,6 +79,24 @@ function uploadFile(file, groups) {
     });
     xhr.send(data);
   });
+}
+
+// A web replica queues the file for a worker: ask how its job goes until it is done.
+async function followJob(jobId, detail) {
+  detail.textContent = "Queued for indexing…";
+  for (;;) {
+    await new Promise((wake) => setTimeout(wake, 1000));
+    let job;
+    try {
+      job = await api("GET", "/api/v1/jobs/" + jobId);
+    } catch (error) {
+      return { status: "failed", error: "Could not follow the indexing: " + error.message };
+    }
+    if (job.status === "running") detail.textContent = "Reading and indexing…";
+    if (job.status === "done" || job.status === "failed") {
+      return { status: job.status === "done" ? job.outcome : "failed", chunks: job.chunks, error: job.error };
+    }
+  }
 }
 
 function finish(item, progress, detail, ok, message) {

@@ -1,0 +1,185 @@
+"""Batching: the in-process model (one llama.cpp context, one answer at a time) against llama.cpp's
+llama-server with parallel slots (continuous batching: the slots' tokens are decoded together).
+
+The same questions, each with an answering prompt of Enclave's size (three passages and a question), are
+sent by N callers at once, N = 1, 2, 4, 8, through Enclave's own LLM backends: ``LlamaCppLLM`` in this
+process, and ``OpenAIServerLLM`` against ``llama-server --parallel N`` (started here, with the same model,
+threads and a context of N x 2048 tokens, so each slot has the window the in-process model has).
+
+    LLAMA_SERVER=/path/to/llama-server .venv/bin/python -m benchmarks.batching [--callers 1 2 4 8]
+
+llama-server is not on PyPI or in Debian; build it from llama.cpp (``cmake --build build --target
+llama-server``) or take it from the ``ghcr.io/ggml-org/llama.cpp:server`` image. Without LLAMA_SERVER only
+the in-process rows are measured, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from assistant.catalog import active_model
+from assistant.config import DEFAULT_MODEL, Settings
+from assistant.llm import LLM, ChatMessage, GenerationOptions
+
+from . import environment, report
+
+SLOT_CONTEXT = 2048
+ANSWER_TOKENS = 64
+PASSAGE = (
+    "Section {n}. Employees of the {site} site may work from home on up to {days} days a week, agreed with their "
+    "manager. Equipment for home offices is ordered through the service desk; a monitor, a keyboard and a "
+    "headset are provided. Travel between home and the office is not paid. Meetings with customers are held "
+    "at the office. The canteen opens at {hour}:30 and serves a vegetarian dish every day. "
+)
+SITES = ("Lisbon", "Porto", "Hamburg", "Lyon", "Turin", "Ghent", "Aarhus", "Graz")
+
+
+def questions(count: int) -> list[list[ChatMessage]]:
+    """``count`` distinct answering prompts (no two share their passages, so no cache helps one of them)."""
+    prompts = []
+    for i in range(count):
+        site = SITES[i % len(SITES)]
+        passages = "\n\n".join(
+            f"[{k}] " + PASSAGE.format(n=i * 3 + k, site=site, days=(i + k) % 4 + 1, hour=11 + k) * 2 for k in (1, 2, 3)
+        )
+        prompts.append([
+            ChatMessage("system", "Answer in one sentence from the numbered passages only, citing one as [n]."),
+            ChatMessage("user", f"{passages}\n\nQuestion: How many days a week may {site} employees work from home?"),
+        ])  # fmt: skip
+    return prompts
+
+
+def run_callers(llm: LLM, prompts: list[list[ChatMessage]], callers: int) -> dict:
+    """Every prompt answered by ``callers`` threads at once; throughput and latency."""
+    options = GenerationOptions(max_tokens=ANSWER_TOKENS, temperature=0.0)
+
+    def answer(prompt: list[ChatMessage]) -> tuple[float, float, int]:
+        started = time.perf_counter()
+        first, pieces = None, 0
+        for _piece in llm.stream(prompt, options):
+            first = first or time.perf_counter() - started
+            pieces += 1
+        return first or 0.0, time.perf_counter() - started, pieces
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(callers) as pool:
+        results = list(pool.map(answer, prompts))
+    elapsed = time.perf_counter() - started
+    return {
+        "callers": callers,
+        "answers": len(results),
+        "elapsed_s": elapsed,
+        "answers_per_minute": len(results) * 60 / elapsed,
+        "pieces_per_second": sum(r[2] for r in results) / elapsed,
+        "first_piece_p50_s": statistics.median(r[0] for r in results),
+        "answer_p50_s": statistics.median(r[1] for r in results),
+    }
+
+
+class LlamaServer:
+    """``llama-server`` on a free port with ``slots`` parallel slots."""
+
+    def __init__(self, binary: Path, model: Path, slots: int, threads: int, log: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        command = [str(binary), "--model", str(model), "--alias", DEFAULT_MODEL, "--host", "127.0.0.1",
+                   "--port", str(self.port), "--parallel", str(slots), "--ctx-size", str(SLOT_CONTEXT * slots),
+                   "--threads", str(threads), "--threads-batch", str(threads)]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while not self._healthy():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"llama-server did not start; see {log}")
+            time.sleep(0.5)
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(self.url.removesuffix("/v1") + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measure(name: str, build: Callable[[], LLM], prompts_per_caller: int, callers: int) -> dict:
+    report.progress(f"{name}: {callers} caller(s)")
+    llm = build()
+    run_callers(llm, questions(1), 1)  # warm up: the first call loads or compiles what it needs
+    row = run_callers(llm, questions(prompts_per_caller * callers), callers)
+    return {"backend": name, **row}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--callers", type=int, nargs="+", default=[1, 2, 4, 8], help="Callers at once, per run.")
+    parser.add_argument("--per-caller", type=int, default=2, help="Questions each caller asks.")
+    args = parser.parse_args(argv)
+    environment.isolate(environment.fresh_dir("batching"))
+    settings = Settings()
+    model = active_model(settings, DEFAULT_MODEL)
+    threads = settings.threads
+    binary = Path(os.environ["LLAMA_SERVER"]) if os.environ.get("LLAMA_SERVER") else None
+    rows: list[dict] = []
+
+    from assistant.llm.llamacpp import LlamaCppLLM
+
+    in_process = LlamaCppLLM(model.path, model.name, SLOT_CONTEXT, threads, settings.batch_size)
+    for callers in args.callers:
+        rows.append(measure("in-process (one context)", lambda: in_process, args.per_caller, callers))
+    del in_process
+    if binary:
+        from assistant.llm.openai_server import OpenAIServerLLM
+
+        for callers in args.callers:
+            server = LlamaServer(binary, model.path, callers, threads, environment.SCRATCH / "batching" / "server.log")
+            try:
+                rows.append(measure(f"llama-server --parallel {callers}",
+                                    lambda url=server.url: OpenAIServerLLM([url], None, None, SLOT_CONTEXT),
+                                    args.per_caller, callers))  # fmt: skip
+            finally:
+                server.stop()
+    write_results(rows, model.name, threads, binary)
+
+
+def write_results(rows: list[dict], model: str, threads: int, binary: Path | None) -> None:
+    table = report.table(
+        ("backend", "callers at once", "answers / min", "tokens / s", "first token p50 (s)", "answer p50 (s)"),
+        [(r["backend"], r["callers"], r["answers_per_minute"], r["pieces_per_second"], r["first_piece_p50_s"],
+          r["answer_p50_s"]) for r in rows],
+    )  # fmt: skip
+    notes = [
+        f"{model}, {threads} threads, greedy, answers of at most {ANSWER_TOKENS} tokens to prompts of about 700 "
+        "tokens (three passages and a question), each prompt different; every caller asks its questions one "
+        "after another, all callers at once; one warm-up question before each row.",
+        "Tokens / s counts the streamed pieces (one token each) of all answers over the row's wall-clock time.",
+    ]
+    if binary is None:
+        notes.append("llama-server was not measured: set LLAMA_SERVER to its binary (it is not on PyPI or in Debian).")
+    report.write("batching", "Batching: one context in-process vs llama-server's parallel slots",
+                 {"model": model, "threads": threads, "llama_server": str(binary) if binary else None, "rows": rows},
+                 table, notes)  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
