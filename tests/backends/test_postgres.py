@@ -104,7 +104,9 @@ def test_documents_indexed_on_postgresql_keep_json_acl_and_times(postgres_url, e
     with runtime.sessions() as db:
         document = db.get(Document, result.document_id)
         assert document.access == {"public": False, "users": ["ana@example.com"], "groups": ["hr"]}
-        assert document.details == {"author": "Ana", "tags": ["hr", "leave"], "pages": 1, "draft": False}
+        metadata = {"author": "Ana", "tags": ["hr", "leave"], "pages": 1, "draft": False}
+        assert {k: document.details[k] for k in metadata} == metadata  # and how it was read, and its language
+        assert document.details["language"] == "en" and document.details["read"]["format"]
         assert document.modified_at == modified
         assert abs(document.indexed_at - datetime.now(UTC)) < timedelta(minutes=1)
     assert runtime.sink.index(Source("files", "local"), item).outcome == "unchanged"

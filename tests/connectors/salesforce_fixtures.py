@@ -44,7 +44,7 @@ class Seeded:
             {f"Knowledge__kav:{i}" for i in self.articles.values()}
             | {f"Case:{i}" for i in self.cases.values()}
             | {f"Account:{i}" for i in self.accounts.values()}
-            | {f"ContentDocument:{i}" for title, i in self.files.items() if title != "Team photo"}
+            | {f"ContentDocument:{i}" for title, i in self.files.items() if title != "Team video"}
         )
 
 
@@ -92,7 +92,7 @@ def seed(org: Org) -> Seeded:
         "Router manual": org.add_file("Router manual", "pdf", MANUAL_PDF),
         "Onboarding checklist": org.add_file("Onboarding checklist", "txt", b"1. Laptop\n2. Badge\n"),
         "Price list": org.add_file("Price list", "csv", b"item,price\nrouter,100\n"),
-        "Team photo": org.add_file("Team photo", "png", b"\x89PNG\r\n"),
+        "Team video": org.add_file("Team video", "mp4", b"\x00\x00\x00\x18ftypmp42"),
     }
     org.new_file_version(files["Price list"], PRICES_V2)
     return Seeded(accounts, cases, articles, draft, files)

@@ -412,7 +412,7 @@ def test_fetch_reports_items_gone_or_no_longer_indexed_as_deleted(salesforce: Sa
         f"Knowledge__kav:{seeded.articles[VPN_ARTICLE]}",  # archived by its new version
         f"Knowledge__kav:{seeded.draft_article}",  # never published
         f"ContentDocument:{seeded.files['Onboarding checklist']}",
-        f"ContentDocument:{seeded.files['Team photo']}",  # a type that is not indexed
+        f"ContentDocument:{seeded.files['Team video']}",  # a type that is not indexed
         "Account:0015g0000099999AAA",  # never existed
     ]
 

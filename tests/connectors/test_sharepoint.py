@@ -75,7 +75,7 @@ def certificate():
 
 @pytest.fixture
 def tenant(emulator, certificate) -> Tenant:
-    """Two sites, three libraries, nine files (one a .png), folders two deep; Graph pages hold two items.
+    """Two sites, three libraries, nine files (one a video), folders two deep; Graph pages hold two items.
 
     Engineering's libraries inherit from its "Engineering Members" group: erin, and the Entra ID group
     Engineers. The app has a client secret and a certificate.
@@ -93,7 +93,7 @@ def tenant(emulator, certificate) -> Tenant:
     documents.add_file("Specs/design.docx", word_document("The design."), [user_grant("alice@contoso.com"), group_grant(PLATFORM_GROUP, "Platform Team")])
     documents.add_file("Specs/2024/roadmap.md", b"# Roadmap\n\nShip it.\n")
     documents.add_file("notes.txt", b"Company-wide notes.\n", [sharing_link("organization")])
-    documents.add_file("diagram.png", b"\x89PNG\r\n\x1a\n")
+    documents.add_file("demo.mp4", b"\x00\x00\x00\x18ftypmp42")
     policies = engineering.add_drive("Policies")
     policies.add_file("travel.md", b"# Travel\n", [sharing_link("anonymous")])
     policies.add_file("handbook.txt", b"Handbook.\n", [sharing_link("users", people=("carol@contoso.com",))])
@@ -152,7 +152,7 @@ def test_full_load_yields_every_indexable_file_with_its_acl(connect, tenant):
     events = sync(connect())
 
     found = documents(events)
-    assert sorted(found) == sorted(i.path for _, i in tenant.files() if not i.name.endswith(".png"))
+    assert sorted(found) == sorted(i.path for _, i in tenant.files() if not i.name.endswith(".mp4"))
     assert found["Specs/design.docx"].access == Access.restricted(
         users={"alice@contoso.com"}, groups={PLATFORM_GROUP, "platform team"}
     )
@@ -382,7 +382,7 @@ def test_list_ids_lists_the_files_present(connect, tenant):
 
     listed = set(connect().list_ids())
 
-    expected = {f"{d.id}:{i.id}" for d, i in tenant.files() if not i.name.endswith(".png")}
+    expected = {f"{d.id}:{i.id}" for d, i in tenant.files() if not i.name.endswith(".mp4")}
     assert listed == expected and len(listed) == 6
 
 
@@ -423,7 +423,7 @@ def test_fetch_yields_one_event_per_id_in_order(connect, tenant, emulator):
     documents_drive, sales_drive = tenant.sites[0].drives[0], tenant.sites[1].drives[0]
     design, pipeline, roadmap, notes, globex, diagram = (
         external_id(tenant, path)
-        for path in ("Specs/design.docx", "pipeline.csv", "Specs/2024/roadmap.md", "notes.txt", "Deals/globex.txt", "diagram.png")
+        for path in ("Specs/design.docx", "pipeline.csv", "Specs/2024/roadmap.md", "notes.txt", "Deals/globex.txt", "demo.mp4")
     )
     documents_drive.delete(documents_drive.file("roadmap.md"))
     documents_drive.rename(documents_drive.file("notes.txt"), "notes.bin")

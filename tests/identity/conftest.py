@@ -24,7 +24,7 @@ from tests.emulators.server import BackgroundServer, TestCA, make_ca
 from tests.identity.issuer import CLIENT_ID, CLIENT_SECRET, TinyIssuer
 from tests.identity.provider import OidcProvider
 from tests.server.conftest import MODELS_DIR, start_server
-from tests.ui.conftest import browser  # noqa: F401  (the session's headless Chromium)
+from tests.ui.conftest import chromium
 from web.app import create_app
 
 SSO_CLIENT, SSO_SECRET = "enclave", "a-client-secret-for-tests"
@@ -126,3 +126,11 @@ def tiny(tmp_path_factory, identity_tls, embedder, llm):
         )  # fmt: skip
         yield TinyWorld(server.url, runtime, identity_tls, issuer, graph)
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for this module only (see tests/ui/conftest.py ``chromium``)."""
+    with chromium() as launched:
+        yield launched
+

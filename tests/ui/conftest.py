@@ -14,6 +14,7 @@ from ``playwright install``. Screenshots land in tests/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,15 @@ def ui_server(tmp_path_factory, embedder, llm) -> UiServer:
 
 @pytest.fixture(scope="session")
 def browser():
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright's sync API. While it runs, the thread has Playwright's
+    event loop: asyncio.run() fails there, so only the UI tests (last in the run) keep one for the session;
+    other modules open their own and close it with the module."""
     if not CHROMIUM.exists():
         message = "Chromium is not installed: apt-get install -y chromium (make test does)"
         if os.environ.get("CI"):
