@@ -158,11 +158,15 @@ def _origin() -> str:
 GUARD = EgressGuard()
 
 
+def urls_in(model) -> list[str]:
+    """Every URL a pydantic model's fields name, singly or in lists: where its settings point."""
+    values = [v for value in model.model_dump().values() for v in (value if isinstance(value, list) else [value])]
+    return [v for v in values if isinstance(v, str) and "://" in v]
+
+
 def settings_destinations(settings) -> list[str]:
     """Every URL a setting names (services Enclave was configured to use), plus ``egress_allow``."""
-    values = [v for value in settings.model_dump().values() for v in (value if isinstance(value, list) else [value])]
-    urls = [v for v in values if isinstance(v, str) and "://" in v]
-    return urls + list(settings.egress_allow)
+    return urls_in(settings) + list(settings.egress_allow)
 
 
 def install(settings) -> EgressGuard:

@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant import egress
 from assistant.errors import SourceFailure
 from ingest.documents import ItemFailure, SourceDocument
 
@@ -98,8 +99,7 @@ class ConnectorConfig(BaseModel):
 
     def egress_destinations(self) -> list[str]:
         """Where this source may connect: every URL in the settings, and its service's domains."""
-        values = [v for v in self.model_dump().values() for v in (v if isinstance(v, list) else [v])]
-        return [v for v in values if isinstance(v, str) and "://" in v] + list(self.egress_domains)
+        return egress.urls_in(self) + list(self.egress_domains)
 
 
 class Connector(ABC):

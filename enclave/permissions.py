@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant import accounts
-from assistant.access import Access
+from assistant.access import Access, Viewer
 from assistant.db.models import Document, User, as_utc
 from assistant.errors import NotFoundError
 
@@ -28,6 +28,7 @@ class Reader:
 
 @dataclass(frozen=True)
 class Explanation:
+    title: str
     allowed: bool
     because: list[str]
     readers: list[Reader]
@@ -35,16 +36,36 @@ class Explanation:
 
 def explain(session: Session, email: str, document_id: str, freshness: accounts.Freshness) -> Explanation:
     """Whether the person ``email`` may read document ``document_id``, why (or why not), and all its readers."""
-    user = accounts.find_user(session, email)
-    if user is None:
-        raise NotFoundError(f"no user {email.strip().lower()}")
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFoundError(f"no document {document_id}")
+    user, document = person(session, email), _document(session, document_id)
     access = Access.from_dict(document.access)
     because = _reasons(user, access, freshness)
     allowed = bool(because)
-    return Explanation(allowed, because or _refusals(user, access, freshness), readers(session, access))
+    return Explanation(document.title, allowed, because or _refusals(user, access, freshness), readers(session, access))
+
+
+def readers_of(session: Session, document_id: str) -> tuple[str, list[Reader]]:
+    """A document's title and everyone who may read it."""
+    document = _document(session, document_id)
+    return document.title, readers(session, Access.from_dict(document.access))
+
+
+def viewer_of(session: Session, email: str, freshness: accounts.Freshness) -> Viewer:
+    """What the person ``email`` may see, as search sees it (to search as them)."""
+    return accounts.viewer_for(person(session, email), freshness)
+
+
+def person(session: Session, email: str) -> User:
+    user = accounts.find_user(session, email)
+    if user is None:
+        raise NotFoundError(f"no user {email.strip().lower()}")
+    return user
+
+
+def _document(session: Session, document_id: str) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFoundError(f"no document {document_id}")
+    return document
 
 
 def readers(session: Session, access: Access) -> list[Reader]:

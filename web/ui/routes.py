@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import accounts
-from assistant.access import Access
-from assistant.db.models import BrowserSession, Conversation, Document
+from assistant.db.models import BrowserSession, Conversation
 from assistant.errors import NotFoundError
 from enclave import audit, permissions
 from enclave.identity import oidc
@@ -258,10 +257,7 @@ async def admin_access_page(
         if document:
             found |= _explain(db, user, document, freshness)
         if user and q:
-            person = accounts.find_user(db, user)
-            if person is None:
-                raise NotFoundError(f"no user {user.strip().lower()}")
-            viewer = accounts.viewer_for(person, freshness)
+            viewer = permissions.viewer_of(db, user, freshness)
             found["hits"] = await run_in_threadpool(search_hits, request.app.state.answering, q, viewer, 10)
     except NotFoundError as error:
         found["error"] = str(error)
@@ -269,13 +265,11 @@ async def admin_access_page(
 
 
 def _explain(db: Session, user: str | None, document_id: str, freshness: accounts.Freshness) -> dict:
-    document = db.get(Document, document_id)
-    if document is None:
-        raise NotFoundError(f"no document {document_id}")
     if not user:
-        return {"title": document.title, "readers": permissions.readers(db, Access.from_dict(document.access))}
+        title, readers = permissions.readers_of(db, document_id)
+        return {"title": title, "readers": readers}
     explanation = permissions.explain(db, user, document_id, freshness)
-    return {"title": document.title, "readers": explanation.readers, "explanation": explanation}
+    return {"title": explanation.title, "readers": explanation.readers, "explanation": explanation}
 
 
 @router.get("/admin/feedback", include_in_schema=False)

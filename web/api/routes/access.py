@@ -6,8 +6,6 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from assistant import accounts
-from assistant.db.models import Document
-from assistant.errors import NotFoundError
 from enclave import permissions
 
 from ..deps import AdminUser, AnsweringDep, DbSession, RuntimeDep
@@ -28,7 +26,7 @@ def explain(
     return AccessExplanation(
         user=user.strip().lower(),
         document_id=document,
-        title=db.get(Document, document).title,
+        title=found.title,
         allowed=found.allowed,
         because=found.because,
         readers=[Reader(principal=r.principal, people=r.people) for r in found.readers],
@@ -46,8 +44,5 @@ async def search_as(
     k: int = Query(10, ge=1, le=50, description="How many chunks."),
 ):
     """Admins: what this person would find for ``q``: the same search, with their permissions (read-only)."""
-    person = accounts.find_user(db, user)
-    if person is None:
-        raise NotFoundError(f"no user {user.strip().lower()}")
-    viewer = accounts.viewer_for(person, accounts.Freshness.from_settings(runtime.settings))
+    viewer = permissions.viewer_of(db, user, accounts.Freshness.from_settings(runtime.settings))
     return await run_in_threadpool(search_hits, answering, q, viewer, k)
