@@ -23,6 +23,7 @@ HEADING_WORDS = 6  # a short line without a figure or a full stop is a heading: 
 MAX_CHARS = 400  # a run-on "sentence" (a table row, a list without stops) is cut into readable pieces
 WORD_WEIGHT = 0.5  # meaning and shared words count alike, as in hybrid search
 _BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-•*])|\s+(?=[-•*]\s)")
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nr|approx|incl|ca|vs|e\.g|i\.e|z\.B)\.$")
 _LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
 # A line break inside a sentence (PDF text wraps lines): before a lower-case word or a figure, after no stop.
 _WRAPPED = re.compile(r"(?<![.!?:;|])[ \t]*\n(?=[ \t]*[a-z0-9(])")
@@ -41,7 +42,7 @@ class Sentence:
 def sentences_of(text: str) -> list[str]:
     """The passage's sentences that may answer something (lines of a table or a list count), in order."""
     found: list[str] = []
-    for piece in _BREAK.split(_WRAPPED.sub(" ", _labelled_rows(text))):
+    for piece in _joined_after_abbreviations(_BREAK.split(_WRAPPED.sub(" ", _labelled_rows(text)))):
         piece = _LIST_MARK.sub("", " ".join(piece.split()))
         while len(piece) > MAX_CHARS:
             cut = piece.rfind(" ", 0, MAX_CHARS)
@@ -51,6 +52,18 @@ def sentences_of(text: str) -> list[str]:
         if _answers_something(piece):
             found.append(piece)
     return found
+
+
+def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
+    """The pieces with a break after "Dr." or "e.g." undone: "The occupational physician, Dr. Renate Moser,
+    holds consultations …" is one sentence, and its second half alone does not say who is meant."""
+    joined: list[str] = []
+    for piece in pieces:
+        if joined and _ABBREVIATION.search(joined[-1]):
+            joined[-1] = f"{joined[-1]} {piece}"
+        else:
+            joined.append(piece)
+    return joined
 
 
 def _labelled_rows(text: str) -> str:
@@ -84,9 +97,9 @@ def word_overlap(question: str, sentence: str) -> float:
 
 
 def candidates(
-    question: str, embedding: Vector, hits: list[Hit], embedder: Embedder, limit: int = CANDIDATES
+    question: str, embedding: Vector, hits: list[Hit], embedder: Embedder, limit: int | None = CANDIDATES
 ) -> list[Sentence]:
-    """The ``limit`` sentences of ``hits`` most likely to answer ``question``, best first."""
+    """The ``limit`` sentences of ``hits`` most likely to answer ``question`` (all without one), best first."""
     unique: dict[str, Sentence] = {}  # a sentence repeated in overlapping chunks is read once
     for source, hit in enumerate(hits):
         before = ""

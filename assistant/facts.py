@@ -25,7 +25,7 @@ _ORDINAL_WORDS = {
     "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
     "eighth": "8", "ninth": "9", "tenth": "10",
 }  # fmt: skip
-_NAMED_DATES = frozenset(
+NAMED_DATES = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
@@ -94,8 +94,8 @@ def facts(text: str) -> set[str]:
             found.add(_NUMBER_WORDS[bare])
         elif bare in _ORDINAL_WORDS and not _opens_sentence(text, match.start()):
             found.add(_ORDINAL_WORDS[bare])
-        elif stem(bare) in _NAMED_DATES or bare in _NAMED_DATES:
-            found.add(bare if bare in _NAMED_DATES else stem(bare))
+        elif stem(bare) in NAMED_DATES or bare in NAMED_DATES:
+            found.add(bare if bare in NAMED_DATES else stem(bare))
         elif token[0].isupper() and bare not in _NOT_NAMES and (token.isupper() or not _opens_sentence(text, match.start())):
             found.add(stem(bare))  # a sentence's first word is capitalised anyway: "List the holidays"
     return found
@@ -122,3 +122,41 @@ def numbers_missing(claimed: str, evidence: str) -> set[str]:
     """The figures and codes of ``claimed`` that ``evidence`` does not state (names left aside)."""
     held = facts(evidence)
     return {fact for fact in facts(claimed) if any(c.isdigit() for c in fact) and fact not in held}
+
+
+_FIGURE = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+# (pattern, lowest, highest, inclusive): "250 units or more", "more than 9 hours", "up to five days".
+_BOUNDS = (
+    (re.compile(_FIGURE + r"\s+(?:[a-z]+\s+){0,3}or (?:more|longer|over|above|higher|later)\b", re.I), "low", True),
+    (re.compile(r"\b(?:at least|minimum(?: of)?|from)\s+" + _FIGURE, re.I), "low", True),
+    (re.compile(r"\b(?:more|longer|greater|higher|later) than\s+" + _FIGURE + r"|\b(?:over|above|exceeding)\s+" + _FIGURE, re.I), "low", False),
+    (re.compile(_FIGURE + r"\s+(?:[a-z]+\s+){0,3}or (?:less|fewer|shorter|under|below)\b", re.I), "high", True),
+    (re.compile(r"\b(?:up to|at most|maximum(?: of)?|no more than)\s+" + _FIGURE, re.I), "high", True),
+    (re.compile(r"\b(?:less|fewer|shorter) than\s+" + _FIGURE + r"|\b(?:under|below)\s+" + _FIGURE, re.I), "high", False),
+)
+
+
+def _value(figure: str) -> float | None:
+    figure = _NUMBER_WORDS.get(figure.lower(), figure)
+    try:
+        return float(_number(figure).replace(",", "."))
+    except ValueError:
+        return None
+
+
+def within_bounds(figure: str, text: str) -> bool:
+    """Whether ``text`` sets a bound that ``figure`` meets ("300" and "250 units or more", "3" and "up to
+    five days"): a question about 300 units is answered by the line for 250 or more."""
+    value = _value(figure)
+    if value is None:
+        return False
+    for pattern, side, inclusive in _BOUNDS:
+        for match in pattern.finditer(text):
+            bound = _value(next(g for g in match.groups() if g))
+            if bound is None:
+                continue
+            if side == "low" and (value > bound or inclusive and value == bound):
+                return True
+            if side == "high" and (value < bound or inclusive and value == bound):
+                return True
+    return False

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from assistant import evidence, facts, language, prompts, retrieval
+from assistant import asked, evidence, facts, language, prompts, retrieval
 from assistant.access import Viewer
 from assistant.embeddings import Vector
 from assistant.evidence import Sentence
@@ -32,7 +32,10 @@ QUOTES_SHOWN = 2  # closest sentences quoted when the documents do not say
 WRITTEN_FROM = 3  # best sentences the model writes the answer from
 FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sentence must hold
 _YES_NO = frozenset({"yes", "no", "not"})
+RELATED_SENTENCE = 0.5  # share of the focus's score a sentence needs to be about the question at all
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
+_INVENTED = "states figures no sentence holds: "
+_DENIED = "the model found it not entailed"
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
@@ -244,22 +247,24 @@ class Assistant:
         hits = drafting.hits = self._fit_to_context(question, drafting.hits)
         if embedding is None:
             embedding = self.retriever.embedder.embed_query(question)
-        sentences = drafting.sentences = evidence.candidates(
-            question, embedding, hits, self.retriever.embedder, self.evidence_sentences
-        )
-        if not sentences:
+        ranked = evidence.candidates(question, embedding, hits, self.retriever.embedder, None)
+        if not ranked:
             drafting.verdict = {"evidence": "none"}
             _not_said(answer, [], hits)
             return
-        focus = _focus(question, sentences)
+        kind = asked.kind_asked(question)
+        focus = _focus(question, ranked, kind)
+        sentences = drafting.sentences = _with(ranked[: self.evidence_sentences], focus)
         gaps = premise_gaps(question, _window(focus), _context(hits[focus.source]))
         if gaps:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
             _correct_premise(answer, gaps, focus, hits)
             return
-        shown = [focus, *[s for s in sentences if s is not focus]][:WRITTEN_FROM]
+        others = sorted((s for s in sentences if s is not focus), key=lambda s: not _gives(s, kind, question, ranked[0]))
+        shown = [focus, *others][:WRITTEN_FROM]
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
+        nouns = asked.nouns(question) if written_in is None else sorted(facts.content_words(question))
         for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
             pieces = []
             prompt = messages(question, [s.text for s in shown], written_in)
@@ -271,9 +276,9 @@ class Assistant:
             draft = without_markers(_LEAD.sub("", "".join(pieces).strip()))
             drafting.attempts.append(draft)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
-                self._after_echo(answer, question, focus, shown, hits, drafting, viewer)
+                self._after_echo(answer, nouns, focus, shown, hits, drafting, viewer)
                 return
-            support, problem = self._support(question, draft, shown, hits, cancel)
+            support, problem = self._support(question, draft, shown, hits, kind, focus, cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
             if support is not None and problem is None:
                 gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
@@ -283,16 +288,22 @@ class Assistant:
                 else:
                     _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
                 return
+        if not problem.startswith((_INVENTED, _DENIED)) and _gives(focus, kind, question, ranked[0]):
+            # The model's words failed, but not by inventing, nor by denying the sentence says it: the sentence
+            # the question points at is read out, for the asker to read the answer in its own words.
+            drafting.verdict["answer"] = f"{problem}: the closest sentence is quoted"
+            _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
+            return
         _not_said(answer, shown[:QUOTES_SHOWN], hits)
 
     def _after_echo(
-        self, answer: Answer, question: str, focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
+        self, answer: Answer, nouns: list[str], focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
         viewer: Viewer,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
-        the question names something no document the asker may read mentions, the documents do not say;
+        the question names a thing (a noun) no document the asker may read mentions, the documents do not say;
         otherwise the sentence closest to it is quoted, for the asker to read the answer in its own words."""
-        unknown = self.retriever.unknown_words(sorted(facts.content_words(question)), viewer)
+        unknown = self.retriever.unknown_words(sorted(set(nouns)), viewer)
         if unknown:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -301,22 +312,27 @@ class Assistant:
         _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
 
     def _support(
-        self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], cancel
+        self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None,
+        focus: Sentence, cancel,
     ) -> tuple[Sentence | None, str | None]:
         """The sentence ``draft`` rests on, and why it may not be shown (None when it may)."""
         said = facts.stems(draft) - facts.stems(question) - _YES_NO
+        if not asked.gives(draft, kind, question):
+            return None, f"gives no {kind}, which the question asks for"
         holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s)}\n{question}")]
         if not holding:
             missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
-            return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
+            return None, _INVENTED + ", ".join(sorted(missing))
         support = max(holding, key=lambda s: len(said & facts.stems(s.text)))
+        if support is not focus and support.score < focus.score * RELATED_SENTENCE:
+            return support, "rests on a sentence about something else"
         if len(said & facts.stems(support.text)) < len(said) * FROM_EVIDENCE:
             return support, "says what the evidence does not"
         unnamed = facts.missing(draft, f"{_context(hits[support.source])}\n{question}")
         if unnamed:
             return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
         if self.answer_check == "facts+model" and not self._confirmed(question, support.text, draft, cancel):
-            return support, "the model found it not entailed"
+            return support, _DENIED
         return support, None
 
     def _confirmed(self, question: str, sentence: str, draft: str, cancel) -> bool:
@@ -379,11 +395,26 @@ class Assistant:
         }  # fmt: skip
 
 
-def _focus(question: str, sentences: list[Sentence]) -> Sentence:
-    """The sentence that holds most of the question's own figures and names (the best-ranked among equals):
-    what the question's premise is checked against, and the first the model reads."""
-    asked = facts.facts(question)
-    return max(sentences, key=lambda s: len(asked - facts.missing(question, s.text)) if asked else 0)
+def _focus(question: str, sentences: list[Sentence], kind: asked.Kind | None) -> Sentence:
+    """The sentence that holds most of the question's own figures and names, and then gives the kind of fact
+    it asks for (the best-ranked among equals): what the question's premise is checked against, and the first
+    the model reads. "What is the minimum length of a password?" is answered by the sentence with a figure."""
+    named = facts.facts(question)
+    best = sentences[0]
+    return max(
+        sentences,
+        key=lambda s: (len(named - facts.missing(question, s.text)) if named else 0, _gives(s, kind, question, best)),
+    )
+
+
+def _gives(sentence: Sentence, kind: asked.Kind | None, question: str, best: Sentence) -> bool:
+    """Whether the sentence gives the kind of fact asked for and is near enough the best one to be about the
+    question (a figure from an unrelated line is no answer)."""
+    return sentence.score >= best.score * RELATED_SENTENCE and asked.gives(sentence.text, kind, question)
+
+
+def _with(sentences: list[Sentence], focus: Sentence) -> list[Sentence]:
+    return sentences if focus in sentences else [*sentences, focus]
 
 
 def _window(sentence: Sentence) -> str:
@@ -394,8 +425,10 @@ def _window(sentence: Sentence) -> str:
 
 def premise_gaps(question: str, sentence: str, context: str) -> set[str]:
     """The question's facts its evidence does not hold: figures and codes must be in the sentence itself
-    (a question about 2019 is not answered from a sentence about 2009); names in its passage or title."""
-    return facts.numbers_missing(question, sentence) | {
+    (a question about 2019 is not answered from a sentence about 2009) or within a bound it sets (300 units
+    under "250 units or more"); names in its passage or title."""
+    figures = {n for n in facts.numbers_missing(question, sentence) if not facts.within_bounds(n, sentence)}
+    return figures | {
         f for f in facts.missing(question, context) if not any(c.isdigit() for c in f)
     }
 

