@@ -27,7 +27,8 @@ def backup(path: Path = typer.Argument(..., help="A new (or empty) folder to wri
     with Progress(SpinnerColumn(), TextColumn("[bold]Backing up, then verifying the copy"), TimeElapsedColumn(),
                   console=err, transient=True):  # fmt: skip
         made = backups.create(rt, path, CLI)
-    out.print(f"Backed up {made.documents} document(s), {made.chunks} chunk(s) to {made.path}; verified by a search.")
+    checked = "verified by a search" if "found" in made.manifest["verified"] else made.manifest["verified"]["search"]
+    out.print(f"Backed up {made.documents} document(s), {made.chunks} chunk(s) to {made.path}; {checked}.")
 
 
 def restore(
