@@ -37,6 +37,8 @@ def restore(
 ) -> None:
     """Restore a backup onto an empty data directory, after checking every file against its manifest.
 
+    A PostgreSQL backup's dump goes into the database that database_url names, which must have no tables.
+
     Example: enclave restore /srv/backups/enclave-2026-01-31 --data-dir /srv/enclave/data
     """
     settings = load_settings()
