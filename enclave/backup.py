@@ -8,12 +8,20 @@ databases are copied with SQLite's online backup API (a consistent snapshot
 even while other connections read and write: conversations and logins go on),
 Chroma's segment files as files (Chroma only changes them when chunks are
 written). The keyword index is in the database. PostgreSQL is dumped with
-``pg_dump``; an index on a Chroma server is backed up by that server's tools.
+``pg_dump`` (the dump is one snapshot; the counts are read under the same
+lock); an index on a Chroma server is backed up by that server's tools.
 
 Verification: the copy is opened as an appliance of its own (a Runtime over
 a scratch copy of it) and must pass doctor's index checks and find a stored
-chunk by searching for its text. The manifest records every file with its size
-and sha256, the counts, the Enclave version and the schema's migration.
+chunk by searching for its text; a PostgreSQL dump must be readable by
+``pg_restore`` and hold the documents' table. The manifest records every file
+with its size and sha256, the counts, the Enclave version and the schema's migration.
+
+Restore: the files go into an empty data directory; a PostgreSQL dump goes, with
+``pg_restore`` in one transaction, into the database the settings name, which
+must have no tables. ``pg_dump`` and ``pg_restore`` are looked up on PATH, where
+the PostgreSQL client packages put them (Debian's wrappers pick the version that
+suits the server).
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from assistant.access import Viewer
 from assistant.config import Settings, config_file
@@ -103,8 +112,8 @@ def _create(runtime: Runtime, target: Path) -> Backup:
     partial.mkdir(parents=True)
     try:
         with runtime.index_writes.held():
-            _copy_data(settings, partial)
-        manifest = _manifest(settings, partial)
+            counted = _copy_data(settings, partial)
+        manifest = {**_manifest(partial), **counted}
         manifest["verified"] = verify(partial, settings, runtime.embedder)
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         if target.exists():
@@ -116,12 +125,15 @@ def _create(runtime: Runtime, target: Path) -> Backup:
     return Backup(target, manifest)
 
 
-def _copy_data(settings: Settings, into: Path) -> None:
+def _copy_data(settings: Settings, into: Path) -> dict:
+    """Copy the data into ``into``; returns the copied database's counts and migration."""
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         _copy_sqlite(Path(url.split("///", 1)[-1]), into / DATABASE)
+        counted = _counts(f"sqlite:///{into / DATABASE}")
     else:
         _pg_dump(url, into / POSTGRES_DUMP)
+        counted = _counts(url)  # the live database, still under the lock: what the dump holds
     chroma = settings.chroma_path
     for path in sorted(chroma.rglob("*")) if chroma.exists() else []:
         relative = path.relative_to(chroma)
@@ -140,6 +152,18 @@ def _copy_data(settings: Settings, into: Path) -> None:
         shutil.copy2(key, into / KEY_FILE)
     if config_file().exists():
         shutil.copy2(config_file(), into / SETTINGS_FILE)
+    return counted
+
+
+def _counts(url: str) -> dict:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            documents = connection.scalar(select(func.count()).select_from(Document))
+            chunks = connection.scalar(select(func.coalesce(func.sum(Document.chunk_count), 0)))
+        return {"documents": documents, "chunks": chunks, "migration": doctor.current_revision(engine)}
+    finally:
+        engine.dispose()
 
 
 def _copy_sqlite(source: Path, copy: Path) -> None:
@@ -155,41 +179,43 @@ def _copy_sqlite(source: Path, copy: Path) -> None:
 
 
 def _pg_dump(url: str, dump: Path) -> None:
-    if not shutil.which("pg_dump"):
+    _postgres_tool("pg_dump", "--format=custom", "--no-owner", f"--file={dump}", _libpq(url))
+
+
+def _pg_restore(dump: Path, url: str) -> None:
+    # One transaction: a failed restore leaves the database empty, so it can be tried again.
+    _postgres_tool("pg_restore", "--no-owner", "--single-transaction", f"--dbname={_libpq(url)}", str(dump))
+
+
+def _postgres_tool(name: str, *arguments: str) -> str:
+    """Run PostgreSQL's ``name`` (from PATH); returns its output."""
+    if not shutil.which(name):
         raise ConfigurationError(
-            "the database is PostgreSQL and pg_dump is not installed; install the PostgreSQL client "
-            "(apt-get install postgresql-client) or back the database up with your own tools"
+            f"the database is PostgreSQL and {name} is not on PATH; install the PostgreSQL client of the "
+            "server's version or newer (apt-get install postgresql-client) or use your own tools"
         )
-    libpq = url.replace("postgresql+psycopg://", "postgresql://")
-    result = subprocess.run(
-        ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", libpq], capture_output=True, text=True
-    )
+    result = subprocess.run([name, *arguments], capture_output=True, text=True)
     if result.returncode != 0:
-        raise StorageFailure(f"pg_dump failed: {result.stderr.strip()[-1000:]}")
+        raise StorageFailure(f"{name} failed: {result.stderr.strip()[-1000:]}")
+    return result.stdout
 
 
-def _manifest(settings: Settings, folder: Path) -> dict:
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _manifest(folder: Path) -> dict:
     files = [
         {"path": str(path.relative_to(folder)), "size": path.stat().st_size, "sha256": _sha256(path)}
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     ]
-    manifest = {
+    return {
         "enclave_version": enclave_version(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": "sqlite" if (folder / DATABASE).exists() else "postgresql",
         "files": files,
     }
-    if manifest["database"] == "sqlite":
-        engine = create_engine(f"sqlite:///{folder / DATABASE}")
-        with engine.connect() as connection:
-            manifest["documents"] = connection.scalar(select(func.count()).select_from(Document))
-            manifest["chunks"] = connection.scalar(select(func.coalesce(func.sum(Document.chunk_count), 0)))
-        manifest["migration"] = doctor.current_revision(engine)
-        engine.dispose()
-    else:
-        manifest["migration"] = doctor.head_revision()
-    return manifest
 
 
 def _sha256(path: Path) -> str:
@@ -204,7 +230,9 @@ def verify(folder: Path, settings: Settings, embedder) -> dict:
     """Open a scratch copy of the backup in ``folder`` as an appliance; its indexes must agree and a
     search for a stored chunk's text must find it. Returns what was searched and found."""
     if not (folder / DATABASE).exists():
-        return {"search": "not run: the database is a PostgreSQL dump (pg_restore --list reads it)"}
+        if "TABLE DATA public documents" not in _postgres_tool("pg_restore", "--list", str(folder / POSTGRES_DUMP)):
+            raise StorageFailure(f"the PostgreSQL dump in {folder} holds no documents table")
+        return {"search": "not run: the database is a PostgreSQL dump; pg_restore --list reads it"}
     with tempfile.TemporaryDirectory(prefix="enclave-verify-") as scratch:
         shutil.copytree(folder, Path(scratch), dirs_exist_ok=True)
         copy = Runtime(settings.model_copy(update={"data_dir": Path(scratch), "database_url": None}))
@@ -236,27 +264,46 @@ def read_manifest(folder: Path) -> dict:
 
 
 def restore(folder: Path, settings: Settings, actor: Actor = SYSTEM) -> dict:
-    """Put a verified backup in place as the data directory of ``settings``, which must be empty; returns
-    its manifest. Audited as ``backup.restored`` in the restored database."""
+    """Put a verified backup in place as the data directory of ``settings``, which must be empty, and a
+    PostgreSQL dump into the (empty) database that ``database_url`` names; returns its manifest.
+    Audited as ``backup.restored`` in the restored database."""
     folder, data_dir = folder.resolve(), settings.data_dir.resolve()
     manifest = read_manifest(folder)
-    if manifest["database"] != "sqlite":
-        raise ConfigurationError(
-            f"this backup's database is a PostgreSQL dump: restore it with `pg_restore --no-owner --dbname=URL "
-            f"{folder / POSTGRES_DUMP}` into an empty database, and copy chroma/, blobs/ and secret.key into the "
-            "data directory"
-        )
+    postgres = manifest["database"] == "postgresql"
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise ConfigurationError(f"{data_dir} is not empty; restore into a new or empty data directory")
+    if postgres:
+        _require_empty_postgres(settings.database_url)
+        _pg_restore(folder / POSTGRES_DUMP, settings.database_url)
     data_dir.mkdir(parents=True, exist_ok=True)
     for entry in manifest["files"]:
-        if entry["path"] == SETTINGS_FILE:
-            continue  # the settings file is the admin's to put back where ENCLAVE_CONFIG looks
+        if entry["path"] in (SETTINGS_FILE, POSTGRES_DUMP):
+            continue  # the settings file is the admin's to put back where ENCLAVE_CONFIG looks; the dump is restored
         copy = data_dir / entry["path"]
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(folder / entry["path"], copy)
     if (data_dir / KEY_FILE).exists():
         (data_dir / KEY_FILE).chmod(0o600)
-    restored = Runtime(settings.model_copy(update={"database_url": None}))
+    restored = Runtime(settings if postgres else settings.model_copy(update={"database_url": None}))
     _audit(restored, actor, "backup.restored", folder, created_at=manifest["created_at"])
     return manifest
+
+
+def _require_empty_postgres(url: str | None) -> None:
+    if not url or not url.startswith("postgresql"):
+        raise ConfigurationError(
+            "this backup's database is a PostgreSQL dump: set database_url to a new, empty PostgreSQL database "
+            "to restore it into"
+        )
+    engine = create_engine(url)  # not assistant.db.engine_for: that would create the tables
+    try:
+        tables = inspect(engine).get_table_names()
+    except OperationalError as error:
+        raise ConfigurationError(f"cannot open the PostgreSQL database to restore into: {error.orig}") from error
+    finally:
+        engine.dispose()
+    if tables:
+        raise ConfigurationError(
+            f"the PostgreSQL database {engine.url.render_as_string(hide_password=True)} is not empty "
+            f"(it has {len(tables)} tables); restore into a new, empty database"
+        )

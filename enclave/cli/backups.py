@@ -27,7 +27,8 @@ def backup(path: Path = typer.Argument(..., help="A new (or empty) folder to wri
     with Progress(SpinnerColumn(), TextColumn("[bold]Backing up, then verifying the copy"), TimeElapsedColumn(),
                   console=err, transient=True):  # fmt: skip
         made = backups.create(rt, path, CLI)
-    out.print(f"Backed up {made.documents} document(s), {made.chunks} chunk(s) to {made.path}; verified by a search.")
+    checked = "verified by a search" if "found" in made.manifest["verified"] else made.manifest["verified"]["search"]
+    out.print(f"Backed up {made.documents} document(s), {made.chunks} chunk(s) to {made.path}; {checked}.")
 
 
 def restore(
@@ -35,6 +36,8 @@ def restore(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where to restore to (default: the data_dir setting)."),
 ) -> None:
     """Restore a backup onto an empty data directory, after checking every file against its manifest.
+
+    A PostgreSQL backup's dump goes into the database that database_url names, which must have no tables.
 
     Example: enclave restore /srv/backups/enclave-2026-01-31 --data-dir /srv/enclave/data
     """
