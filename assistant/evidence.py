@@ -97,9 +97,9 @@ def word_overlap(question: str, sentence: str) -> float:
 
 
 def candidates(
-    question: str, embedding: Vector, hits: list[Hit], embedder: Embedder, limit: int | None = CANDIDATES
+    question: str, embedding: Vector, hits: list[Hit], embedder: Embedder, limit: int = CANDIDATES
 ) -> list[Sentence]:
-    """The ``limit`` sentences of ``hits`` most likely to answer ``question`` (all without one), best first."""
+    """The ``limit`` sentences of ``hits`` most likely to answer ``question``, best first."""
     unique: dict[str, Sentence] = {}  # a sentence repeated in overlapping chunks is read once
     for source, hit in enumerate(hits):
         before = ""

@@ -32,10 +32,8 @@ QUOTES_SHOWN = 2  # closest sentences quoted when the documents do not say
 WRITTEN_FROM = 3  # best sentences the model writes the answer from
 FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sentence must hold
 _YES_NO = frozenset({"yes", "no", "not"})
-RELATED_SENTENCE = 0.5  # share of the focus's score a sentence needs to be about the question at all
+RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to be about the question at all
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
-_INVENTED = "states figures no sentence holds: "
-_DENIED = "the model found it not entailed"
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
@@ -247,21 +245,22 @@ class Assistant:
         hits = drafting.hits = self._fit_to_context(question, drafting.hits)
         if embedding is None:
             embedding = self.retriever.embedder.embed_query(question)
-        ranked = evidence.candidates(question, embedding, hits, self.retriever.embedder, None)
-        if not ranked:
+        sentences = drafting.sentences = evidence.candidates(
+            question, embedding, hits, self.retriever.embedder, self.evidence_sentences
+        )
+        if not sentences:
             drafting.verdict = {"evidence": "none"}
             _not_said(answer, [], hits)
             return
         kind = asked.kind_asked(question)
-        focus = _focus(question, ranked, kind)
-        sentences = drafting.sentences = _with(ranked[: self.evidence_sentences], focus)
+        focus = _focus(question, sentences, kind)
         gaps = premise_gaps(question, _window(focus), _context(hits[focus.source]))
         if gaps:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
             _correct_premise(answer, gaps, focus, hits)
             return
-        others = sorted((s for s in sentences if s is not focus), key=lambda s: not _gives(s, kind, question, ranked[0]))
-        shown = [focus, *others][:WRITTEN_FROM]
+        giving_first = sorted((s for s in sentences if s is not focus), key=lambda s: not _gives(s, kind, question, sentences[0]))
+        shown = [focus, *giving_first][:WRITTEN_FROM]
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
         nouns = asked.nouns(question) if written_in is None else sorted(facts.content_words(question))
@@ -278,7 +277,7 @@ class Assistant:
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
                 self._after_echo(answer, nouns, focus, shown, hits, drafting, viewer)
                 return
-            support, problem = self._support(question, draft, shown, hits, kind, focus, cancel)
+            support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
             if support is not None and problem is None:
                 gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
@@ -288,12 +287,6 @@ class Assistant:
                 else:
                     _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
                 return
-        if not problem.startswith((_INVENTED, _DENIED)) and _gives(focus, kind, question, ranked[0]):
-            # The model's words failed, but not by inventing, nor by denying the sentence says it: the sentence
-            # the question points at is read out, for the asker to read the answer in its own words.
-            drafting.verdict["answer"] = f"{problem}: the closest sentence is quoted"
-            _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
-            return
         _not_said(answer, shown[:QUOTES_SHOWN], hits)
 
     def _after_echo(
@@ -313,7 +306,7 @@ class Assistant:
 
     def _support(
         self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None,
-        focus: Sentence, cancel,
+        best: Sentence, cancel,
     ) -> tuple[Sentence | None, str | None]:
         """The sentence ``draft`` rests on, and why it may not be shown (None when it may)."""
         said = facts.stems(draft) - facts.stems(question) - _YES_NO
@@ -322,9 +315,9 @@ class Assistant:
         holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s)}\n{question}")]
         if not holding:
             missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
-            return None, _INVENTED + ", ".join(sorted(missing))
+            return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
         support = max(holding, key=lambda s: len(said & facts.stems(s.text)))
-        if support is not focus and support.score < focus.score * RELATED_SENTENCE:
+        if support.score < best.score * RELATED_SENTENCE:
             return support, "rests on a sentence about something else"
         if len(said & facts.stems(support.text)) < len(said) * FROM_EVIDENCE:
             return support, "says what the evidence does not"
@@ -332,7 +325,7 @@ class Assistant:
         if unnamed:
             return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
         if self.answer_check == "facts+model" and not self._confirmed(question, support.text, draft, cancel):
-            return support, _DENIED
+            return support, "the model found it not entailed"
         return support, None
 
     def _confirmed(self, question: str, sentence: str, draft: str, cancel) -> bool:
@@ -411,10 +404,6 @@ def _gives(sentence: Sentence, kind: asked.Kind | None, question: str, best: Sen
     """Whether the sentence gives the kind of fact asked for and is near enough the best one to be about the
     question (a figure from an unrelated line is no answer)."""
     return sentence.score >= best.score * RELATED_SENTENCE and asked.gives(sentence.text, kind, question)
-
-
-def _with(sentences: list[Sentence], focus: Sentence) -> list[Sentence]:
-    return sentences if focus in sentences else [*sentences, focus]
 
 
 def _window(sentence: Sentence) -> str:

@@ -35,20 +35,26 @@ def answers_by_model() -> str:
     rows = []
     for path in sorted(RESULTS.glob("eval-handbook-answers-*.json")):
         report = json.loads(path.read_text())
-        answers, tune, holdout = report["answers"], report["answers"]["splits"]["tune"], report["answers"]["splits"]["holdout"]
-        latency = answers["latency_s"]
+        answers, latency = report["answers"], report["answers"]["latency_s"]
         rows.append(
-            f"| {report['settings']['model']} | {tune['right_and_cited']:.2f} / {holdout['right_and_cited']:.2f} "
-            f"| {tune['honest']:.2f} / {holdout['honest']:.2f} | {answers['all']['dangling_markers']} "
+            f"| {report['settings']['model']} | {_by_part(answers, 'right_and_cited')} | {_by_part(answers, 'honest')} "
+            f"| {answers['all']['dangling_markers']} "
             f"| {latency['first_token_p50']:.1f} s | {latency['total_p50']:.1f} s / {latency['total_p95']:.1f} s |"
         )
     header = [
-        "| model | right and cited (tune / holdout) | honest (tune / holdout) | markers naming no source "
-        "| first token p50 | per answer p50 / p95 |",
+        "| model | right and cited (tune / validation / holdout) | honest (tune / validation / holdout) "
+        "| markers naming no source | first token p50 | per answer p50 / p95 |",
         "|---|---|---|---|---|---|",
     ]
     details = [(path.read_text().split("\n\n", 2)[-1]) for path in sorted(RESULTS.glob("eval-handbook-answers-*.md"))]
     return "\n".join(header + rows) + "\n\n" + "\n".join(details)
+
+
+def _by_part(answers: dict, measure: str) -> str:
+    """A measure for each part of the judged set; "–" for a part that run did not have (older runs had no
+    validation part)."""
+    parts = answers["splits"]
+    return " / ".join(f"{parts[p][measure]:.2f}" if p in parts else "–" for p in ("tune", "validation", "holdout"))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def evaluate(
 ) -> None:
     """Measure how often search puts the right document first (recall@1, recall@5, MRR@10 for keyword, dense and
     hybrid search) and, with --answers, how good the answers are and how long they take. For handbook: how many
-    answers are right and cited, how many honest, and how many markers name no source, tune and holdout apart.
+    answers are right and cited, how many honest, and how many markers name no source, each part (tune, validation,
+    holdout) apart.
 
     Example: enclave eval squad --limit 1000 --answers
     """

@@ -24,6 +24,8 @@ from .answers import latency, timed_answer
 from .datasets import Question
 from .progress import Tracker, no_progress
 
+# tune: looked at while building; validation: only to choose between ways that work on tune; holdout: reported.
+SPLITS = ("tune", "validation", "holdout")
 ANSWERED_KINDS = ("answerable", "false_premise")
 HONEST_KINDS = ("look_answerable", "unanswerable")
 _QUOTED = re.compile(r"“[^”]*”")
@@ -80,7 +82,7 @@ def evaluate_judged(assistant: Assistant, questions: list[Question], track: Trac
         advance(1)
     return {
         "questions": len(records),
-        "splits": {split: summary([r for r in records if r["split"] == split]) for split in ("tune", "holdout")},
+        "splits": {split: summary(part) for split in SPLITS if (part := [r for r in records if r["split"] == split])},
         "all": summary(records),
         "latency_s": latency(timings),
         "replies": records,

@@ -173,8 +173,8 @@ def test_answers_from_the_model_are_scored_against_squad_gold_answers(cli, squad
 
 
 @pytest.mark.llm
-def test_handbook_answers_are_judged_tune_and_holdout_apart(cli, tmp_path):
-    """The judged set over samples/: indexed apart, every kind of question judged, both parts reported."""
+def test_handbook_answers_are_judged_tune_validation_and_holdout_apart(cli, tmp_path):
+    """The judged set over samples/: indexed apart, every kind of question judged, each part reported."""
     data_dir = tmp_path / "data"
     result = cli("eval", "handbook", "--answer-limit", "8", "--json", "--output", str(tmp_path / "results"), data_dir=data_dir)
 
@@ -185,7 +185,7 @@ def test_handbook_answers_are_judged_tune_and_holdout_apart(cli, tmp_path):
     assert report["questions"] == sum(q["kind"] in ("answerable", "false_premise") for q in questions)
     answers = report["answers"]
     assert answers["questions"] == len(answers["replies"]) == 8
-    assert set(answers["splits"]) == {"tune", "holdout"}
+    assert set(answers["splits"]) == {"tune", "validation", "holdout"}  # the fixed sample of 8 holds all three
     assert sum(part["questions"] for part in answers["splits"].values()) == 8
     judged = {(r["question"], r["kind"], r["split"]) for r in answers["replies"]}
     assert judged <= {(q["question"], q["kind"], q["split"]) for q in questions}
