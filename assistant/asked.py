@@ -26,7 +26,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "figure",
         re.compile(
-            r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b|\bwhat (?:percentage|share|number)\b"
+            r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b"
+            r"|\bwhat (?:percentage|share|number)\b"
             r"|\b(?:minimum|maximum)\b|\bwhat (?:is|are) the (?:price|cost|rate|fee|limit|amount|discount)\b",
             re.I,
         ),

@@ -125,14 +125,16 @@ def numbers_missing(claimed: str, evidence: str) -> set[str]:
 
 
 _FIGURE = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
-# (pattern, lowest, highest, inclusive): "250 units or more", "more than 9 hours", "up to five days".
+# (pattern, the side it bounds, whether the bound itself is in): "250 units or more", "up to five days".
+# "from" sets no bound here: "from 3 suppliers" is no minimum.
 _BOUNDS = (
     (re.compile(_FIGURE + r"\s+(?:[a-z]+\s+){0,3}or (?:more|longer|over|above|higher|later)\b", re.I), "low", True),
-    (re.compile(r"\b(?:at least|minimum(?: of)?|from)\s+" + _FIGURE, re.I), "low", True),
-    (re.compile(r"\b(?:more|longer|greater|higher|later) than\s+" + _FIGURE + r"|\b(?:over|above|exceeding)\s+" + _FIGURE, re.I), "low", False),
+    (re.compile(r"\b(?:at least|minimum(?: of)?)\s+" + _FIGURE, re.I), "low", True),
+    (re.compile(r"\b(?:(?:more|longer|greater|higher|later) than|over|above|exceeding)\s+" + _FIGURE, re.I),
+     "low", False),
     (re.compile(_FIGURE + r"\s+(?:[a-z]+\s+){0,3}or (?:less|fewer|shorter|under|below)\b", re.I), "high", True),
     (re.compile(r"\b(?:up to|at most|maximum(?: of)?|no more than)\s+" + _FIGURE, re.I), "high", True),
-    (re.compile(r"\b(?:less|fewer|shorter) than\s+" + _FIGURE + r"|\b(?:under|below)\s+" + _FIGURE, re.I), "high", False),
+    (re.compile(r"\b(?:(?:less|fewer|shorter) than|under|below)\s+" + _FIGURE, re.I), "high", False),
 )
 
 
@@ -152,7 +154,7 @@ def within_bounds(figure: str, text: str) -> bool:
         return False
     for pattern, side, inclusive in _BOUNDS:
         for match in pattern.finditer(text):
-            bound = _value(next(g for g in match.groups() if g))
+            bound = _value(match.group(1))
             if bound is None:
                 continue
             if side == "low" and (value > bound or inclusive and value == bound):

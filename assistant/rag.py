@@ -259,7 +259,8 @@ class Assistant:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
             _correct_premise(answer, gaps, focus, hits)
             return
-        giving_first = sorted((s for s in sentences if s is not focus), key=lambda s: not _gives(s, kind, question, sentences[0]))
+        others = [s for s in sentences if s is not focus]
+        giving_first = sorted(others, key=lambda s: not _gives(s, kind, question, sentences[0]))
         shown = [focus, *giving_first][:WRITTEN_FROM]
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
