@@ -264,7 +264,6 @@ class Assistant:
         shown = [focus, *giving_first][:WRITTEN_FROM]
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
-        nouns = asked.nouns(question) if written_in is None else sorted(facts.content_words(question))
         for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
             pieces = []
             prompt = messages(question, [s.text for s in shown], written_in)
@@ -276,7 +275,7 @@ class Assistant:
             draft = without_markers(_LEAD.sub("", "".join(pieces).strip()))
             drafting.attempts.append(draft)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
-                self._after_echo(answer, nouns, focus, shown, hits, drafting, viewer)
+                self._after_echo(answer, question, focus, shown, hits, drafting, viewer)
                 return
             support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
@@ -291,12 +290,15 @@ class Assistant:
         _not_said(answer, shown[:QUOTES_SHOWN], hits)
 
     def _after_echo(
-        self, answer: Answer, nouns: list[str], focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
+        self, answer: Answer, question: str, focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
         viewer: Viewer,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
         the question names a thing (a noun) no document the asker may read mentions, the documents do not say;
         otherwise the sentence closest to it is quoted, for the asker to read the answer in its own words."""
+        # Tagged only here, on an echo: most answers need no nouns.
+        english = drafting.asked_in == language.DEFAULT
+        nouns = asked.nouns(question) if english else facts.content_words(question)
         unknown = self.retriever.unknown_words(sorted(set(nouns)), viewer)
         if unknown:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
