@@ -28,6 +28,9 @@ RUN pip install -c constraints.txt -e . \
     && ENCLAVE_MODELS_DIR=/opt/enclave/app/models enclave models pull "$MODEL"
 
 FROM python:3.11-slim-bookworm
+# pg_dump and pg_restore for `enclave backup` / `restore` against compose's PostgreSQL 15.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/enclave /opt/enclave
 RUN useradd --system --uid 10001 --home-dir /data enclave \
     && mkdir -p /data && chown enclave /data

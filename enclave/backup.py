@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import URL, create_engine, func, inspect, make_url, select
 from sqlalchemy.exc import OperationalError
 
 from assistant.access import Viewer
@@ -179,29 +180,39 @@ def _copy_sqlite(source: Path, copy: Path) -> None:
 
 
 def _pg_dump(url: str, dump: Path) -> None:
-    _postgres_tool("pg_dump", "--format=custom", "--no-owner", f"--file={dump}", _libpq(url))
+    address, password = _libpq(url)
+    _postgres_tool("pg_dump", "--format=custom", "--no-owner", f"--file={dump}", address, password=password)
 
 
 def _pg_restore(dump: Path, url: str) -> None:
+    address, password = _libpq(url)
     # One transaction: a failed restore leaves the database empty, so it can be tried again.
-    _postgres_tool("pg_restore", "--no-owner", "--single-transaction", f"--dbname={_libpq(url)}", str(dump))
+    _postgres_tool("pg_restore", "--no-owner", "--single-transaction", f"--dbname={address}", str(dump),
+                   password=password)  # fmt: skip
 
 
-def _postgres_tool(name: str, *arguments: str) -> str:
-    """Run PostgreSQL's ``name`` (from PATH); returns its output."""
+def _postgres_tool(name: str, *arguments: str, password: str | None = None) -> str:
+    """Run PostgreSQL's ``name`` (from PATH); returns its output. The password goes in the tool's
+    environment (PGPASSWORD), not its command line, which every user of the machine can read."""
     if not shutil.which(name):
         raise ConfigurationError(
             f"the database is PostgreSQL and {name} is not on PATH; install the PostgreSQL client of the "
             "server's version or newer (apt-get install postgresql-client) or use your own tools"
         )
-    result = subprocess.run([name, *arguments], capture_output=True, text=True)
+    environment = {**os.environ, "PGPASSWORD": password} if password else None
+    result = subprocess.run([name, *arguments], capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         raise StorageFailure(f"{name} failed: {result.stderr.strip()[-1000:]}")
     return result.stdout
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+def _libpq(url: str) -> tuple[str, str | None]:
+    """The database URL as libpq reads it, without its password; and the password."""
+    parsed = make_url(url)
+    address = URL.create(
+        "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query
+    ).render_as_string(hide_password=False)
+    return address, parsed.password
 
 
 def _manifest(folder: Path) -> dict:

@@ -66,3 +66,9 @@ def test_a_postgresql_backup_is_not_restored_over_a_database_in_use(postgres_url
     with pytest.raises(ConfigurationError, match="set database_url to a new, empty PostgreSQL database"):
         backup.restore(tmp_path / "backup", target.model_copy(update={"database_url": None}))
     assert not (tmp_path / "restored").exists()
+
+
+def test_the_database_password_reaches_pg_dump_through_its_environment_not_its_command_line():
+    address, password = backup._libpq("postgresql+psycopg://enclave:s3cr%40t@db:5432/enclave?sslmode=require")
+
+    assert address == "postgresql://enclave@db:5432/enclave?sslmode=require" and password == "s3cr@t"
