@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import typer
@@ -10,7 +11,7 @@ from rich.table import Table
 
 from assistant.access import Viewer
 from assistant.llm import ChatMessage
-from assistant.rag import Answer, Citation, Token, snippet
+from assistant.rag import Answer, Citation, Token, snippet, without_markers
 
 from .common import err, out, runtime
 
@@ -86,15 +87,26 @@ def chat(
 
 
 def _stream(events) -> Answer:
+    """Print the model's draft as it is written, then the checked answer where the check changed it: a
+    draft that failed its check must not be the last word on the screen."""
+    streamed: list[str] = []
     for event in events:
         if isinstance(event, Token):
+            streamed.append(event.text)
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Answer):
             print()
+            if _words(without_markers(event.text)) != _words("".join(streamed)):
+                out.print("\nChecked against the sources, the answer is:", style="bold")
+                print(event.text)
             _print_sources(event)
             return event
     raise AssertionError("the answer stream ends with an Answer")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
 
 
 def _print_sources(answer: Answer) -> None:
