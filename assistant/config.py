@@ -142,7 +142,8 @@ class Settings(BaseSettings):
         "eng",
         pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
         description="Tesseract languages to read with, joined by + (e.g. eng+deu); each needs its Debian "
-        "package tesseract-ocr-LANG.",
+        "package tesseract-ocr-LANG. Documents OCR read in other languages are read again at their next "
+        "ingest or sync.",
     )
 
     # Retrieval and answers

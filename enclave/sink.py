@@ -34,7 +34,7 @@ from ingest.containers import Limits
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
 
-from .documents import DocumentsRepository, source_details
+from .documents import READ, DocumentsRepository, source_details
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 
@@ -205,17 +205,24 @@ class IngestionSink:
         doc_id = document_id(source.id, item.external_id)
         existing = self.documents.get(doc_id)
         if existing is not None and item.version is not None and existing.version == item.version:
-            return self._unchanged(source, item, existing, unpack)
+            if not self._read_otherwise(existing):
+                return self._unchanged(source, item, existing, unpack)
         content = item.fetch()
         raw = content.encode("utf-8") if isinstance(content, str) else content
         digest = content_hash(raw)
-        if existing is not None and existing.content_hash == digest:
+        if existing is not None and existing.content_hash == digest and not self._read_otherwise(existing):
             return self._unchanged(source, item, existing, unpack, raw)
         # Unpacked first: a container over a limit is refused before any of it is indexed.
         parts = self._parts(item, raw) if unpack else None
         origin = ChunkOrigin(doc_id, item.title, item.uri, source.id, source.type, item.access)
         read = self.indexer.read(origin, content, item.filename, item.mime_type)
         return _Parsed(item, raw, digest, read.chunks, read.report), parts
+
+    def _read_otherwise(self, existing) -> bool:
+        """Whether the document would be read differently now: OCR read it in other languages than the
+        ``ocr_languages`` set today (a German scan first read as English is read again in German)."""
+        read = (existing.details or {}).get(READ) or {}
+        return bool(read.get("ocr_pages")) and read.get("ocr_languages") != self.indexer.ocr.languages
 
     def _unchanged(
         self, source: Source, item: SourceDocument, existing, unpack: bool, raw: bytes | None = None

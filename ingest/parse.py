@@ -125,7 +125,7 @@ def read(content: bytes, filename: str, mime_type: str | None = None, ocr: OcrOp
     try:
         if kind in _PAGE_READERS:
             pages = _PAGE_READERS[kind](content, ocr)
-            found = Reading(_page_sections(kind, pages), reading.report(kind, pages))
+            found = Reading(_page_sections(kind, pages), reading.report(kind, pages, ocr.languages))
         else:
             found = Reading(_PARSERS[kind](content, filename), reading.report(kind))
     except ParseError:

@@ -26,8 +26,9 @@ class ReadPage:
     warning: str = ""  # why the page could not be read (fully): the document is indexed without it
 
 
-def report(format: str, pages: list[ReadPage] | None = None) -> dict:
-    """How a document was read, as stored in its details and shown to admins."""
+def report(format: str, pages: list[ReadPage] | None = None, ocr_languages: str = "") -> dict:
+    """How a document was read, as stored in its details and shown to admins; ``ocr_languages`` are those
+    OCR read it in (kept where it did, so a change of them can read it again)."""
     if pages is None:  # formats without pages: their parser reads them whole
         return {"format": format}
     ocr = [p for p in pages if p.method == "ocr"]
@@ -37,6 +38,7 @@ def report(format: str, pages: list[ReadPage] | None = None) -> dict:
         "pages": len(pages),
         "text_pages": sum(1 for p in pages if p.method == "text"),
         "ocr_pages": len(ocr),
+        **({"ocr_languages": ocr_languages} if ocr else {}),
         "ocr_confidence": round(sum(confidences) / len(confidences), 1) if confidences else None,
         "tables": sum(p.tables for p in pages),
         "warnings": [f"page {p.number}: {p.warning}" for p in pages if p.warning],

@@ -141,3 +141,27 @@ def test_a_page_that_cannot_be_read_is_a_warning_and_the_rest_is_indexed():
     ]
     with pytest.raises(ParseError, match="tesseract-ocr-tlh"):
         read(scanned_pdf([ENGLISH]), "scan.pdf", ocr=OcrOptions(languages="tlh"))
+
+
+def test_a_scan_is_read_again_when_the_ocr_languages_change(tmp_path, embedder):
+    from assistant.access import Viewer
+    from enclave.folders import ingest_paths
+    from tests.conftest import runtime_with, settings_for
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "notice.pdf").write_bytes(scanned_pdf([GERMAN]))
+    data_dir = tmp_path / "data"
+
+    def ingest(languages: str):
+        runtime = runtime_with(settings_for(data_dir=data_dir, ocr_languages=languages), embedder)
+        return runtime, ingest_paths(runtime.sink, [folder])
+
+    _, english = ingest("eng")
+    _, same = ingest("eng")
+    runtime, german = ingest("eng+deu")
+
+    assert [len(s.added) for s in (english, same, german)] == [1, 0, 0]
+    assert len(same.unchanged) == 1 and len(german.updated) == 1
+    [hit] = runtime.retriever.search("Wann schließt die Tür?", Viewer.operator(), 1)
+    assert GERMAN in hit.text
