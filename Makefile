@@ -50,6 +50,8 @@ bench: install model $(BENCH_INSTALLED)
 	$(BIN)/python -m benchmarks.footprint
 	$(BIN)/python -m benchmarks.fairness
 	$(BIN)/python -m benchmarks.ocr
+	$(BIN)/python -m benchmarks.manual
+	$(BIN)/python -m benchmarks.soak
 	$(BIN)/enclave eval handbook
 	$(BIN)/enclave models pull qwen2.5-coder-1.5b-instruct
 	$(BIN)/enclave eval handbook --model qwen2.5-coder-1.5b-instruct

@@ -13,7 +13,6 @@ ingest time goes.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +28,6 @@ from . import environment, pgdocs, report
 from .langchain_pipeline import InOwnProcess
 from .timing import Timed, TimedEmbedder
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "postgres_questions.json"
 TARGET_SPEEDUP = 3.0
 TARGET_EMBEDDING = 0.9
 TARGET_REINGEST = 0.05
@@ -50,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    questions = json.loads(QUESTIONS.read_text())
+    questions = pgdocs.questions("plain")
     gold = {page for q in questions for page in q["pages"]}
     chosen = pgdocs.selection(pgdocs.manual_pages(), args.pages, gold)
     folder = environment.fresh_dir("ingest-pages")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 import random
 import re
@@ -36,7 +35,6 @@ from ingest.parse import read
 
 from . import environment, pgdocs, report
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "postgres_questions.json"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DPI = 200
 A4 = (round(8.27 * DPI), round(11.69 * DPI))
@@ -74,7 +72,7 @@ def page_texts(count: int) -> list[list[str]]:
     """The first lines of ``count`` manual pages (the questions' pages first), wrapped as on paper."""
     from bs4 import BeautifulSoup
 
-    wanted = [page for q in json.loads(QUESTIONS.read_text()) for page in q["pages"]]
+    wanted = [page for q in pgdocs.questions("plain") for page in q["pages"]]
     manual = {path.name: path for path in pgdocs.manual_pages()}
     names = list(dict.fromkeys(wanted + sorted(manual)))
     texts = []

@@ -6,6 +6,7 @@ and `dpkg -x` unpacks it there; neither needs root. Later runs reuse both.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,14 @@ from .environment import SCRATCH
 PACKAGE = "postgresql-doc-15"
 HOME = SCRATCH / "pgdoc"
 PAGES = HOME / "root" / "usr/share/doc/postgresql-doc-15/html"
+QUESTIONS = Path(__file__).resolve().parent / "data" / "postgres_questions.json"
+
+
+def questions(kind: str | None = None) -> list[dict]:
+    """The questions with known answer pages (`benchmarks/data/postgres_questions.md` says how they were
+    written), all or those of one kind: the ingest and OCR benchmarks use the *plain* ones."""
+    every = json.loads(QUESTIONS.read_text())
+    return [q for q in every if kind is None or q["kind"] == kind]
 
 
 def manual_pages() -> list[Path]:

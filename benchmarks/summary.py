@@ -11,7 +11,7 @@ import re
 from .environment import REPO
 from .report import RESULTS
 
-ORDER = ("query", "concurrency", "batching", "ingest", "footprint", "fairness", "ocr")
+ORDER = ("query", "concurrency", "batching", "ingest", "manual", "footprint", "fairness", "ocr", "soak")
 README = REPO / "README.md"
 SECTIONS = ("benchmarks:results", "benchmarks:answers")
 
