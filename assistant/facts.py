@@ -119,9 +119,60 @@ def missing(claimed: str, evidence: str) -> set[str]:
 
 
 def numbers_missing(claimed: str, evidence: str) -> set[str]:
-    """The figures and codes of ``claimed`` that ``evidence`` does not state (names left aside)."""
+    """The figures and codes of ``claimed`` that ``evidence`` does not state (names left aside). A count
+    ("25 days") is not stated by the same figure as an ordinal ("paid on the 25th")."""
     held = facts(evidence)
-    return {fact for fact in facts(claimed) if any(c.isdigit() for c in fact) and fact not in held}
+    only_ordinal = _ordinals(evidence) - _cardinals(evidence)
+    absent = {fact for fact in facts(claimed) if any(c.isdigit() for c in fact) and fact not in held}
+    return absent | (_counts(claimed) & only_ordinal) | _measured_otherwise(claimed, evidence)
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b|\b(" + "|".join(_ORDINAL_WORDS) + r")\b", re.I)
+_CARDINAL = re.compile(r"(?<![\w.,:])(\d+)(?![\w])|\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+# A figure counting something: followed by a word that is not a month ("25 days", not "25 June").
+_COUNT = re.compile(r"(?<![\w.,:])(\d+|" + "|".join(_NUMBER_WORDS) + rf")\s+(?!(?:of\s+)?(?:{_MONTHS})\b)[a-z]", re.I)
+
+
+_FIGURE_WORD = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_UNIT = r"(days?|weeks?|months?|years?|hours?|minutes?)"
+_MEASURE = re.compile(_FIGURE_WORD + r"(?:[\s-]+[a-z]+){0,2}?[\s-]+" + _UNIT + r"\b", re.I)
+_NEAR = 3  # words between a figure and its unit ("27 working days", "Vacation days: 27")
+
+
+def _measured_otherwise(claimed: str, evidence: str) -> set[str]:
+    """The figures ``claimed`` gives in days, weeks, months, years or hours that ``evidence`` holds only
+    as something else: "14 days" is not stated by "paid 14 times a year"."""
+    words = re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?", evidence.lower())
+    found = set()
+    for match in _MEASURE.finditer(claimed):
+        figure = _NUMBER_WORDS.get(match.group(1).lower(), _number(match.group(1)))
+        unit = stem(match.group(2).lower())
+        places = [i for i, w in enumerate(words) if _NUMBER_WORDS.get(w, _number(w)) == figure]
+        near = (stem(w) for i in places for w in words[max(0, i - _NEAR) : i + _NEAR + 1])
+        if places and unit not in set(near):
+            found.add(figure)
+    return found
+
+
+def _figures(pattern: re.Pattern[str], text: str) -> set[str]:
+    found = set()
+    for match in pattern.finditer(text):
+        figure = next(g for g in match.groups() if g).lower()
+        found.add(_NUMBER_WORDS.get(figure) or _ORDINAL_WORDS.get(figure) or figure)
+    return found
+
+
+def _ordinals(text: str) -> set[str]:
+    return _figures(_ORDINAL, text)
+
+
+def _cardinals(text: str) -> set[str]:
+    return _figures(_CARDINAL, text)
+
+
+def _counts(text: str) -> set[str]:
+    return _figures(_COUNT, text)
 
 
 _FIGURE = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
@@ -162,3 +213,19 @@ def within_bounds(figure: str, text: str) -> bool:
             if side == "high" and (value < bound or inclusive and value == bound):
                 return True
     return False
+
+
+_BEFORE_YEAR = re.compile(r"\b(?:before|prior to|until|till)\s+((?:1[89]|20)\d{2})\b", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+
+
+def periods_missing(question: str, evidence: str) -> set[str]:
+    """The times before a year the question asks about ("before 2025") that ``evidence`` does not cover,
+    neither in those words nor with an earlier year: a policy "effective 1 January 2025" says nothing of
+    what held before it."""
+    years = {int(y) for y in _YEAR.findall(evidence)}
+    said = evidence.lower()
+    return {
+        match.group().lower() for match in _BEFORE_YEAR.finditer(question)
+        if match.group().lower() not in said and not any(y < int(match.group(1)) for y in years)
+    }  # fmt: skip

@@ -418,11 +418,11 @@ def _window(sentence: Sentence) -> str:
 def premise_gaps(question: str, sentence: str, context: str) -> set[str]:
     """The question's facts its evidence does not hold: figures and codes must be in the sentence itself
     (a question about 2019 is not answered from a sentence about 2009) or within a bound it sets (300 units
-    under "250 units or more"); names in its passage or title."""
+    under "250 units or more"); names in its passage or title; a time before a year ("before 2025") in
+    the passage, or an earlier year."""
     figures = {n for n in facts.numbers_missing(question, sentence) if not facts.within_bounds(n, sentence)}
-    return figures | {
-        f for f in facts.missing(question, context) if not any(c.isdigit() for c in f)
-    }
+    names = {f for f in facts.missing(question, context) if not any(c.isdigit() for c in f)}
+    return figures | names | facts.periods_missing(question, context)
 
 
 def _not_said(answer: Answer, closest: list[Sentence], hits: list[Hit]) -> None:

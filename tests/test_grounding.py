@@ -102,6 +102,31 @@ def test_missing_facts(claimed, evidence, missing):
     assert facts.missing(claimed, evidence) == missing
 
 
+@pytest.mark.parametrize(
+    ("claimed", "evidence", "missing"),
+    [
+        ("The first year has 25 days of holiday.", "Salaries are paid on the 25th of each month.", {"25"}),
+        ("Salaries are paid on the 25th.", "Salaries are paid on the 25th of each month.", set()),
+        ("Paid on 25 June.", "paid on June 25th", set()),
+        ("14 days of holiday", "Salaries are paid 14 times a year.", {"14"}),
+        ("You get 27 days.", "Full-time employees receive 27 working days of paid vacation.", set()),
+        ("You get 27 days.", "Vacation days: 27", set()),
+        ("It closes on the second day.", "Open Monday to Friday from 11:30 to 14:00.", {"2"}),
+    ],
+)
+def test_a_count_is_not_held_by_the_same_figure_counting_something_else(claimed, evidence, missing):
+    assert facts.numbers_missing(claimed, evidence) == missing
+
+
+def test_a_question_about_the_time_before_a_year_needs_evidence_from_before_it():
+    policy = "Leave Policy. Effective 1 January 2025. Full-time employees receive 27 working days of paid vacation."
+    history = "Until 2024 full-time employees received 25 days; from 2025 they receive 27."
+
+    assert premise_gaps("How many vacation days did full-timers get before 2025?", policy, policy) == {"before 2025"}
+    assert premise_gaps("How many vacation days did full-timers get before 2025?", history, history) == set()
+    assert premise_gaps("How many vacation days do full-timers get since 2025?", policy, policy) == set()
+
+
 def test_the_premise_check_refuses_a_shifted_date_and_passes_its_true_twin():
     sentence = "Tarnwick Sensors was founded in 1987 in Linz by Eva Brandner."
 
