@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     in_process = LlamaCppLLM(model.path, model.name, SLOT_CONTEXT, threads, settings.batch_size)
     for callers in args.callers:
-        rows.append(measure("in-process (one context)", lambda: in_process, args.per_caller, callers))
+        rows.append(measure("in-process (one context)", lambda llm=in_process: llm, args.per_caller, callers))
     del in_process
     if binary:
         from assistant.llm.openai_server import OpenAIServerLLM

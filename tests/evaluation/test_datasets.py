@@ -11,7 +11,6 @@ a malformed JSONL line accepted silently or reported without its line number.
 from __future__ import annotations
 
 from collections import Counter
-
 from pathlib import Path
 
 import pytest

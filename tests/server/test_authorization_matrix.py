@@ -10,8 +10,8 @@ callers who are nobody, 403 for employees on admin routes, 404 for someone else'
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args, get_origin
 from datetime import timedelta
+from typing import Literal, get_args, get_origin
 
 import httpx
 import pytest

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.emulators.graph import GraphEmulator, SiteGroup, Tenant, group_grant, sharing_link, site_group_grant, user_grant
+from tests.emulators.graph import (
+    GraphEmulator,
+    SiteGroup,
+    Tenant,
+    group_grant,
+    sharing_link,
+    site_group_grant,
+    user_grant,
+)
 from tests.emulators.graph.certificates import AppCertificate, app_certificate
 from tests.emulators.server import BackgroundServer, TestCA, make_ca
 

@@ -20,11 +20,10 @@ from assistant.db.models import ConnectorRecord, Document, SyncRun
 from enclave.sources import service
 from enclave.sources.sync import SyncEngine
 from tests.conftest import ENCLAVE, enclave_environment, run_enclave
-from tests.polling import eventually
-from tests.server.conftest import make_person, start_server
-
 from tests.emulators.graph import sharing_link, user_grant
 from tests.emulators.graph.certificates import app_certificate
+from tests.polling import eventually
+from tests.server.conftest import make_person, start_server
 
 from .sharepoint_tenant import ENGINEERS_GROUP, FILES, PLATFORM_GROUP, SECRET, SITE, graph, sharepoint  # noqa: F401  (fixtures)
 

@@ -14,8 +14,8 @@ from ``playwright install``. Screenshots land in tests/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
