@@ -13,7 +13,7 @@ import torch
 from assistant.access import Access, Viewer
 from assistant.embeddings.local import bundled_model_path
 from assistant.llm import ChatMessage
-from assistant.retrieval import distinctive_terms, fuse, with_context
+from assistant.retrieval import by_document_support, distinctive_terms, fuse, with_context
 from assistant.store import ChunkOrigin, Hit
 from ingest.documents import SourceDocument
 from ingest.index import Source
@@ -34,8 +34,8 @@ def test_codes_numbers_and_names_are_the_distinctive_terms(query, terms):
     assert distinctive_terms(query) == terms
 
 
-def hit(chunk_id: str, score: float = 0.5) -> Hit:
-    return Hit(chunk_id, "text", 0, score, ChunkOrigin("d", "t", "u", "s", "local"))
+def hit(chunk_id: str, score: float = 0.5, document: str = "d", fused: float | None = None) -> Hit:
+    return Hit(chunk_id, "text", 0, score, ChunkOrigin(document, "t", "u", "s", "local"), fused=fused)
 
 
 def test_fusion_adds_both_halves_scores_scaled_to_one_and_a_bonus_for_exact_codes():
@@ -45,6 +45,19 @@ def test_fusion_adds_both_halves_scores_scaled_to_one_and_a_bonus_for_exact_code
     assert [h.chunk_id for h in fuse(by_meaning, by_words)] == ["c", "a", "d", "b", "e"]
     assert [h.chunk_id for h in fuse(by_meaning, by_words, exact={"e"})] == ["c", "a", "d", "e", "b"]
     assert [h.chunk_id for h in fuse([], [(hit("x"), 3.0)])] == ["x"]
+
+
+def test_a_page_with_several_matching_passages_outranks_one_stray_match():
+    stray = hit("stray", document="release-notes", fused=0.9)
+    scores = {"p1": 0.7, "p2": 0.6, "p3": 0.5, "p4": 0.3, "p5": 0.1}
+    page = [hit(chunk, document="functions-admin", fused=score) for chunk, score in scores.items()]
+    short = [hit(f"a{n}", document="abstract", fused=0.85 - n / 100) for n in range(4)]  # four hits: no support
+
+    ranked = by_document_support([stray, *page, *short])
+
+    # p1: 0.7 + 0.6 × (0.6 + 0.5 + 0.3) = 1.54; p5: 0.1 + 0.6 × 1.8 = 1.18 (the three best others count)
+    assert [h.chunk_id for h in ranked] == ["p1", "p2", "p3", "p4", "p5", "stray", "a0", "a1", "a2", "a3"]
+    assert [h.fused for h in ranked][:3] == [0.7, 0.6, 0.5]  # the relevance bar still reads each hit's own match
 
 
 @pytest.fixture
