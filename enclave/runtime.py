@@ -117,7 +117,8 @@ class Runtime:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(
-            self.embedder, self.store, self.keywords, self.reranker, rerank_candidates=self.settings.rerank_candidates
+            self.embedder, self.store, self.keywords, self.reranker, rerank_candidates=self.settings.rerank_candidates,
+            rank_by_document=self.settings.rank_by_document,
         )
 
     @cached_property

@@ -60,6 +60,11 @@ def test_a_page_with_several_matching_passages_outranks_one_stray_match():
     assert [h.fused for h in ranked][:3] == [0.7, 0.6, 0.5]  # the relevance bar still reads each hit's own match
 
 
+@pytest.mark.parametrize("setting", [True, False])
+def test_ranking_by_document_follows_its_setting(make_runtime, setting):
+    assert make_runtime(with_llm=False, rank_by_document=setting).retriever.rank_by_document is setting
+
+
 @pytest.fixture
 def catalogue(make_runtime):
     runtime = make_runtime(with_llm=False)
