@@ -122,9 +122,9 @@ def numbers_missing(claimed: str, evidence: str) -> set[str]:
     """The figures and codes of ``claimed`` that ``evidence`` does not state (names left aside). A count
     ("25 days") is not stated by the same figure as an ordinal ("paid on the 25th")."""
     held = facts(evidence)
-    only_ordinal = _ordinals(evidence) - _cardinals(evidence)
+    only_ordinal = _figures(_ORDINAL, evidence) - _figures(_CARDINAL, evidence)
     absent = {fact for fact in facts(claimed) if any(c.isdigit() for c in fact) and fact not in held}
-    return absent | (_counts(claimed) & only_ordinal) | _measured_otherwise(claimed, evidence)
+    return absent | (_figures(_COUNT, claimed) & only_ordinal) | _measured_otherwise(claimed, evidence)
 
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -134,9 +134,9 @@ _CARDINAL = re.compile(r"(?<![\w.,:])(\d+)(?![\w])|\b(" + "|".join(_NUMBER_WORDS
 _COUNT = re.compile(r"(?<![\w.,:])(\d+|" + "|".join(_NUMBER_WORDS) + rf")\s+(?!(?:of\s+)?(?:{_MONTHS})\b)[a-z]", re.I)
 
 
-_FIGURE_WORD = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_FIGURE = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 _UNIT = r"(days?|weeks?|months?|years?|hours?|minutes?)"
-_MEASURE = re.compile(_FIGURE_WORD + r"(?:[\s-]+[a-z]+){0,2}?[\s-]+" + _UNIT + r"\b", re.I)
+_MEASURE = re.compile(_FIGURE + r"(?:[\s-]+[a-z]+){0,2}?[\s-]+" + _UNIT + r"\b", re.I)
 _NEAR = 3  # words between a figure and its unit ("27 working days", "Vacation days: 27")
 
 
@@ -163,19 +163,6 @@ def _figures(pattern: re.Pattern[str], text: str) -> set[str]:
     return found
 
 
-def _ordinals(text: str) -> set[str]:
-    return _figures(_ORDINAL, text)
-
-
-def _cardinals(text: str) -> set[str]:
-    return _figures(_CARDINAL, text)
-
-
-def _counts(text: str) -> set[str]:
-    return _figures(_COUNT, text)
-
-
-_FIGURE = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 # (pattern, the side it bounds, whether the bound itself is in): "250 units or more", "up to five days".
 # "from" sets no bound here: "from 3 suppliers" is no minimum.
 _BOUNDS = (

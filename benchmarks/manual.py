@@ -35,7 +35,9 @@ BY_DOCUMENT = "hybrid, rank_by_document"  # the setting meant for an index of ma
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--show-misses", action="store_true", help="List the tune part's questions hybrid search ranked by document misses.")
+    parser.add_argument(
+        "--show-misses", action="store_true", help="List the tune questions that search ranked by document misses."
+    )
     args = parser.parse_args(argv)
     questions = pgdocs.questions()
     runtime = indexed_manual()
