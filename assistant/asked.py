@@ -28,7 +28,7 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b"
             r"|\bwhat (?:percentage|share|number)\b"
-            r"|\b(?:minimum|maximum)\b|\bwhat (?:is|are) the (?:price|cost|rate|fee|limit|amount|discount)\b",
+            r"|\b(?:minimum|maximum)\b|\bwhat (?:(?:is|are) the )?(?:price|cost|rate|fee|limit|amount|discount)s?\b",
             re.I,
         ),
     ),

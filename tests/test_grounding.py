@@ -178,6 +178,24 @@ def test_a_draft_stating_a_figure_no_sentence_holds_is_retried_by_copying_then_r
     assert answer.provenance["verdict"]["answer"] == "states figures no sentence holds: 16:00"
 
 
+def test_when_both_drafts_miss_the_asked_fact_the_best_sentence_giving_it_is_quoted():
+    llm = ScriptedLLM(write="The canteen closes at 15:00.", extract="It closes at 16:00.")
+    answer = answer_from(assistant_with(llm, CANTEEN), "What time does the canteen close?", [hit(1, CANTEEN)])
+
+    assert answer.outcome == "quoted" and not not_said_at_first(answer.text)
+    assert "11:30 to 14:00" in answer.text and "15:00" not in answer.text and "16:00" not in answer.text
+    assert answer.provenance["verdict"]["answer"] == "the drafts missed the fact: the sentence giving it is quoted"
+
+
+def test_drafts_missing_a_fact_no_sentence_gives_are_refused():
+    # The same failed drafts, but no sentence states a time: nothing to quote in their place.
+    llm = ScriptedLLM(write="The canteen closes at 15:00.", extract="It closes at 16:00.")
+    lunch = "Canteen\nThe canteen on the ground floor serves a main course and a soup every weekday."
+    answer = answer_from(assistant_with(llm, lunch), "What time does the canteen close?", [hit(1, lunch)])
+
+    assert answer.outcome == "not_said" and not_said_at_first(answer.text)
+
+
 def test_the_copied_words_are_shown_when_the_written_answer_failed():
     llm = ScriptedLLM(write="By March 31, 2023.", extract="from 11:30 to 14:00")
     answer = answer_from(assistant_with(llm, CANTEEN), "When is the canteen open?", [hit(1, CANTEEN)])
@@ -265,6 +283,7 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
     [
         ("How many vacation days do I get?", "figure"),
         ("What is the minimum length of a password?", "figure"),
+        ("A customer wants 300 units - what discount do they get?", "figure"),
         ("On which day can I see the company doctor?", "day"),
         ("By when must I finish the training?", "day"),
         ("What time does the canteen close?", "time"),
@@ -328,13 +347,13 @@ def test_the_sentence_giving_the_kind_of_fact_asked_for_is_read_first():
     assert answer.outcome == "answered" and "14" in answer.sources[0].quote
 
 
-def test_a_reply_of_the_wrong_kind_is_retried_then_not_said():
+def test_a_reply_of_the_wrong_kind_is_retried_then_replaced_by_the_sentence_giving_that_kind():
     llm = ScriptedLLM(write="You find the canteen on the ground floor.", extract="The canteen is on the ground floor.")
     answer = answer_from(assistant_with(llm, CANTEEN), "What time does the canteen close?", [hit(1, CANTEEN)])
 
     assert written(llm) == [prompts.ANSWER_RULES, prompts.EXTRACT_RULES]
-    assert answer.provenance["verdict"]["answer"] == "gives no time, which the question asks for"
-    assert answer.outcome == "not_said" and "ground floor" not in answer.text.splitlines()[0]
+    assert len(answer.provenance["drafts"]) == 2
+    assert answer.outcome == "quoted" and "from 11:30 to 14:00" in answer.text
 
 
 def test_a_figure_from_a_sentence_about_something_else_is_not_shown():
