@@ -19,6 +19,7 @@ from assistant.config import Settings
 from assistant.db import engine_for, session_factory
 from assistant.embeddings import Embedder, get_embedder
 from assistant.llm import LLM, get_llm
+from assistant.priority import PRIORITY
 from assistant.rag import Assistant
 from assistant.rerank import CrossEncoderReranker, Reranker
 from assistant.retrieval import Retriever
@@ -36,6 +37,7 @@ from .identity.oidc import OidcClient
 from .sink import IngestionSink
 
 INDEX_WRITES_LOCK = "index-writes.lock"
+ANSWERING_LOCK = "answering.lock"  # held shared by each process answering: background embedding waits for it
 
 
 def rebuild_keywords(keywords: KeywordIndex, store: VectorStore) -> int:
@@ -65,6 +67,7 @@ class Runtime:
         self.settings = settings
         # At the composition root, so every entry point (server, CLI, scripts) is guarded before it connects.
         egress.install(settings)
+        PRIORITY.share(settings.data_dir / ANSWERING_LOCK)  # web and worker processes of this appliance
         self.model = model
         self.index_lock = index_lock
         self._llm: LLM | None = None

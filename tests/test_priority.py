@@ -1,9 +1,12 @@
-"""Questions first: background embedding waits while a question is being answered (and only that long), and
-scheduled syncs start only within ``background_hours``."""
+"""Questions first: background embedding waits while a question is being answered (and only that long), also
+in another process of the same appliance, and scheduled syncs start only within ``background_hours``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -48,6 +51,46 @@ def test_a_steady_stream_of_questions_slows_background_work_but_never_stops_it()
     priority = Priority(max_pause=0.1)
     with priority.interactive():
         assert priority.background_turn() is False  # gave up waiting: the batch goes ahead
+    assert priority.background_turn() is True
+
+
+# Another process (a web replica) answering a question until told to stop.
+ANSWERING_ELSEWHERE = """
+import sys
+from pathlib import Path
+from assistant.priority import Priority
+priority = Priority()
+priority.share(Path(sys.argv[1]))
+with priority.interactive():
+    print("answering", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_background_embedding_waits_for_an_answer_in_another_process_sharing_the_lock(tmp_path):
+    lock_file = tmp_path / "answering.lock"
+    web = subprocess.Popen([sys.executable, "-c", ANSWERING_ELSEWHERE, str(lock_file)], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])  # fmt: skip
+    assert web.stdout.readline().strip() == "answering"
+    worker = Priority()
+    worker.share(lock_file)
+    unshared = Priority()  # a process of another appliance: it does not wait
+    assert unshared.background_turn() is True
+    turns = []
+    waiting = threading.Thread(target=lambda: turns.append(worker.background_turn()))
+    waiting.start()
+    waiting.join(timeout=1)
+    assert waiting.is_alive() and turns == []  # held back while the other process answers
+    web.communicate("done\n", timeout=30)
+    waiting.join(timeout=30)
+    assert turns == [True]
+
+
+def test_a_lock_file_that_cannot_be_made_leaves_the_priority_within_the_process(tmp_path):
+    priority = Priority(max_pause=0.1)
+    priority.share(tmp_path / "missing" / "answering.lock")
+    with priority.interactive():
+        assert priority.background_turn() is False
     assert priority.background_turn() is True
 
 
