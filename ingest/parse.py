@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 import assistant.offline  # noqa: F401  (unstructured reads DO_NOT_TRACK at import)
@@ -181,6 +181,39 @@ def _unstructured(module: str, function: str, **options) -> Callable[[bytes, str
     return parse_elements
 
 
+def _under_page_title(parse: Callable[[bytes, str], list[Section]]) -> Callable[[bytes, str], list[Section]]:
+    """An HTML parser whose sections are headed by the page's <title> as well as their own heading: the
+    title names what every part of a long page is about ("9.21. Aggregate Functions"), and a document is
+    often known by its file name alone."""
+
+    def parse_titled(content: bytes, filename: str) -> list[Section]:
+        title = page_title(content)
+        return [replace(s, heading=_titled(title, s.heading)) for s in parse(content, filename)]
+
+    return parse_titled
+
+
+def page_title(content: bytes) -> str:
+    """The text of an HTML page's <title>, or "" when it has none."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        found = lxml_html.fromstring(content).find(".//title")
+    except (etree.ParserError, ValueError):
+        return ""
+    text = " ".join((found.text_content() if found is not None else "").split())
+    return text if len(text) <= MAX_HEADING_CHARS else ""
+
+
+def _titled(title: str, heading: str) -> str:
+    if not title or title in heading:
+        return heading
+    if not heading or heading in title:
+        return title
+    return f"{title} › {heading}"
+
+
 def _read_with(read: Callable[[bytes], list]) -> Callable[[bytes, str], list[Section]]:
     """A reader of ``formats.py``, its elements grouped like unstructured's."""
 
@@ -288,7 +321,7 @@ _PARSERS: dict[str, Callable[[bytes, str], list[Section]]] = {
     "docx": _unstructured("docx", "partition_docx"),
     "pptx": _unstructured("pptx", "partition_pptx"),
     "xlsx": _unstructured("xlsx", "partition_xlsx"),
-    "html": _unstructured("html", "partition_html"),
+    "html": _under_page_title(_unstructured("html", "partition_html")),
     "markdown": _unstructured("md", "partition_md"),
     "text": _unstructured("text", "partition_text"),
     "csv": _unstructured("csv", "partition_csv"),

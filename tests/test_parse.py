@@ -83,6 +83,19 @@ def test_tables_keep_their_rows(parsed, kind, rows):
         assert row in lines, f"{kind}: row {row!r} not on a line of its own in {lines!r}"
 
 
+def test_html_sections_are_headed_by_the_page_title():
+    # A long page's later sections name only their own heading; the <title> says what the whole page is about.
+    body = "<p>" + "Each row of the group is fed to the function. " * 6 + "</p>"
+    page = (
+        "<html><head><title>9.21. Aggregate Functions</title></head><body>"
+        f"<h2>9.21. Aggregate Functions</h2>{body}<h3>Ordered-set aggregates</h3>{body}</body></html>"
+    )
+    headings = [s.heading for s in parse(page.encode(), "functions-aggregate.html")]
+    assert headings == ["9.21. Aggregate Functions", "9.21. Aggregate Functions › Ordered-set aggregates"]
+    untitled = parse(f"<html><body><h3>Ordered-set aggregates</h3>{body}</body></html>".encode(), "a.html")
+    assert [s.heading for s in untitled] == ["Ordered-set aggregates"]
+
+
 def test_email_keeps_subject_and_sender(parsed):
     text = parsed["eml"][0].text
     assert text.startswith("Subject: Quarterly offsite in Bergen")
