@@ -28,7 +28,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b"
             r"|\bwhat (?:percentage|share|number)\b"
-            r"|\b(?:minimum|maximum)\b|\bwhat (?:(?:is|are) the )?(?:price|cost|rate|fee|limit|amount|discount)s?\b",
+            r"|\b(?:minimum|maximum)\b|\bwhat (?:(?:is|are) the )?(?:price|cost|rate|fee|limit|amount|discount)s?\b"
+            r"|\bwhat (?:do|does|did|will) (?:we|you|they|it|the \w+) (?:charge|cost|pay)\b",
             re.I,
         ),
     ),

@@ -284,6 +284,7 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("How many vacation days do I get?", "figure"),
         ("What is the minimum length of a password?", "figure"),
         ("A customer wants 300 units - what discount do they get?", "figure"),
+        ("What do we charge per day for a technician?", "figure"),
         ("On which day can I see the company doctor?", "day"),
         ("By when must I finish the training?", "day"),
         ("What time does the canteen close?", "time"),
