@@ -1,16 +1,20 @@
 """Batching: the in-process model (one llama.cpp context, one answer at a time) against llama.cpp's
 llama-server with parallel slots (continuous batching: the slots' tokens are decoded together).
 
-The same questions, each with an answering prompt of Enclave's size (three passages and a question), are
-sent by N callers at once, N = 1, 2, 4, 8, through Enclave's own LLM backends: ``LlamaCppLLM`` in this
-process, and ``OpenAIServerLLM`` against ``llama-server --parallel N`` (started here, with the same model,
-threads and a context of N x 2048 tokens, so each slot has the window the in-process model has).
+The same questions, each with an answering prompt of about 700 tokens (three passages and a question), are
+sent by N users at once (default 16, each asking one after another), through Enclave's own LLM backends:
+``LlamaCppLLM`` in this process, and ``OpenAIServerLLM`` against ``llama-server --parallel S`` for each S
+(default 1, 2 and 4; started here, with the same model and threads and a context of S x 2048 tokens, so each
+slot has the window the in-process model has). Users beyond the slots wait in the server's queue, as they
+wait in Enclave's own queue for the in-process model.
 
-    LLAMA_SERVER=/path/to/llama-server .venv/bin/python -m benchmarks.batching [--callers 1 2 4 8]
+    LLAMA_SERVER=/path/to/llama-server .venv/bin/python -m benchmarks.batching [--users 16] [--slots 1 2 4]
 
-llama-server is not on PyPI or in Debian; build it from llama.cpp (``cmake --build build --target
-llama-server``) or take it from the ``ghcr.io/ggml-org/llama.cpp:server`` image. Without LLAMA_SERVER only
-the in-process rows are measured, and the table says so.
+llama-server is not on PyPI or in Debian; build it from the llama.cpp sources inside llama-cpp-python's
+source distribution, with the Makefile's ``LLAMA_CMAKE_ARGS`` (a native build may use instructions a virtual
+machine lists but cannot run): ``cmake -B build $LLAMA_CMAKE_ARGS && cmake --build build --target
+llama-server``; or take it from the ``ghcr.io/ggml-org/llama.cpp:server`` image. Without LLAMA_SERVER only
+the in-process row is measured, and the table says so.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def questions(count: int) -> list[list[ChatMessage]]:
 
 def run_callers(llm: LLM, prompts: list[list[ChatMessage]], callers: int) -> dict:
     """Every prompt answered by ``callers`` threads at once; throughput and latency."""
+    assert callers <= len(prompts), "every caller asks at least one question"
     options = GenerationOptions(max_tokens=ANSWER_TOKENS, temperature=0.0)
 
     def answer(prompt: list[ChatMessage]) -> tuple[float, float, int]:
@@ -82,8 +87,14 @@ def run_callers(llm: LLM, prompts: list[list[ChatMessage]], callers: int) -> dic
         "answers_per_minute": len(results) * 60 / elapsed,
         "pieces_per_second": sum(r[2] for r in results) / elapsed,
         "first_piece_p50_s": statistics.median(r[0] for r in results),
+        "first_piece_p95_s": _p95([r[0] for r in results]),
         "answer_p50_s": statistics.median(r[1] for r in results),
     }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 class LlamaServer:
@@ -123,7 +134,7 @@ def _free_port() -> int:
 
 
 def measure(name: str, build: Callable[[], LLM], prompts_per_caller: int, callers: int) -> dict:
-    report.progress(f"{name}: {callers} caller(s)")
+    report.progress(f"{name}: {callers} user(s)")
     llm = build()
     run_callers(llm, questions(1), 1)  # warm up: the first call loads or compiles what it needs
     row = run_callers(llm, questions(prompts_per_caller * callers), callers)
@@ -132,31 +143,30 @@ def measure(name: str, build: Callable[[], LLM], prompts_per_caller: int, caller
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--callers", type=int, nargs="+", default=[1, 2, 4, 8], help="Callers at once, per run.")
-    parser.add_argument("--per-caller", type=int, default=2, help="Questions each caller asks.")
+    parser.add_argument("--users", type=int, default=16, help="Users asking at once.")
+    parser.add_argument("--slots", type=int, nargs="+", default=[1, 2, 4], help="llama-server's slots, one row each.")
+    parser.add_argument("--per-user", type=int, default=1, help="Questions each user asks, one after another.")
     args = parser.parse_args(argv)
     environment.isolate(environment.fresh_dir("batching"))
     settings = Settings()
     model = active_model(settings, DEFAULT_MODEL)
     threads = settings.threads
     binary = Path(os.environ["LLAMA_SERVER"]) if os.environ.get("LLAMA_SERVER") else None
-    rows: list[dict] = []
 
     from assistant.llm.llamacpp import LlamaCppLLM
 
     in_process = LlamaCppLLM(model.path, model.name, SLOT_CONTEXT, threads, settings.batch_size)
-    for callers in args.callers:
-        rows.append(measure("in-process (one context)", lambda llm=in_process: llm, args.per_caller, callers))
+    rows = [measure("in-process (one context)", lambda llm=in_process: llm, args.per_user, args.users)]
     del in_process
     if binary:
         from assistant.llm.openai_server import OpenAIServerLLM
 
-        for callers in args.callers:
-            server = LlamaServer(binary, model.path, callers, threads, environment.SCRATCH / "batching" / "server.log")
+        for slots in args.slots:
+            server = LlamaServer(binary, model.path, slots, threads, environment.SCRATCH / "batching" / "server.log")
             try:
-                rows.append(measure(f"llama-server --parallel {callers}",
+                rows.append(measure(f"llama-server --parallel {slots}",
                                     lambda url=server.url: OpenAIServerLLM([url], None, None, SLOT_CONTEXT),
-                                    args.per_caller, callers))  # fmt: skip
+                                    args.per_user, args.users))  # fmt: skip
             finally:
                 server.stop()
     write_results(rows, model.name, threads, binary)
@@ -164,14 +174,16 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def write_results(rows: list[dict], model: str, threads: int, binary: Path | None) -> None:
     table = report.table(
-        ("backend", "callers at once", "answers / min", "tokens / s", "first token p50 (s)", "answer p50 (s)"),
+        ("backend", "users at once", "answers / min", "tokens / s", "first token p50 (s)", "first token p95 (s)",
+         "answer p50 (s)"),
         [(r["backend"], r["callers"], r["answers_per_minute"], r["pieces_per_second"], r["first_piece_p50_s"],
-          r["answer_p50_s"]) for r in rows],
+          r["first_piece_p95_s"], r["answer_p50_s"]) for r in rows],
     )  # fmt: skip
     notes = [
         f"{model}, {threads} threads, greedy, answers of at most {ANSWER_TOKENS} tokens to prompts of about 700 "
-        "tokens (three passages and a question), each prompt different; every caller asks its questions one "
-        "after another, all callers at once; one warm-up question before each row.",
+        "tokens (three passages and a question), each prompt different; all users ask at once, each its questions "
+        "one after another; one warm-up question before each row. First token is timed from the user's request, "
+        "so it includes the wait in the queue.",
         "Tokens / s counts the streamed pieces (one token each) of all answers over the row's wall-clock time.",
     ]
     if binary is None:
