@@ -6,8 +6,9 @@ ingest down but never stops it.
 
 Web and worker roles may run as separate processes on the same cores, so the priority also holds between
 processes that ``share`` one lock file (the data directory's): each process answering holds a shared lock on
-it, and a background turn waits until it could take the lock alone. Processes on other hosts, with cores of
-their own, do not wait for each other.
+it, and a background turn waits until it could take the lock alone. Processes with a data directory of their
+own do not wait for each other; on a data directory shared between hosts (a network file system with
+locking), background work also yields to other hosts' questions, which costs it time but nothing else.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class Priority:
         self._lock_file: Path | None = None
         self._held: int | None = None  # the descriptor holding the shared lock while this process answers
 
-    def share(self, lock_file: Path) -> None:
-        """Also keep the priority with the other processes that share ``lock_file``."""
+    def share(self, lock_file: Path | None) -> None:
+        """Also keep the priority with the other processes that share ``lock_file`` (None: with none)."""
         self._lock_file = lock_file
 
     @contextmanager
