@@ -187,13 +187,13 @@ def _under_page_title(parse: Callable[[bytes, str], list[Section]]) -> Callable[
     often known by its file name alone."""
 
     def parse_titled(content: bytes, filename: str) -> list[Section]:
-        title = page_title(content)
+        title = _page_title(content)
         return [replace(s, heading=_titled(title, s.heading)) for s in parse(content, filename)]
 
     return parse_titled
 
 
-def page_title(content: bytes) -> str:
+def _page_title(content: bytes) -> str:
     """The text of an HTML page's <title>, or "" when it has none."""
     from lxml import etree
     from lxml import html as lxml_html
