@@ -33,6 +33,7 @@ from ingest.blobs import BlobStore, content_hash
 from ingest.containers import Limits
 from ingest.documents import SourceDocument, failure_reason
 from ingest.index import Indexer, Source, document_id
+from ingest.parse import read_by_an_earlier_reader
 
 from .documents import READ, DocumentsRepository, source_details
 
@@ -219,9 +220,12 @@ class IngestionSink:
         return _Parsed(item, raw, digest, read.chunks, read.report), parts
 
     def _read_otherwise(self, existing) -> bool:
-        """Whether the document would be read differently now: OCR read it in other languages than the
-        ``ocr_languages`` set today (a German scan first read as English is read again in German)."""
+        """Whether the document would be read differently now: by a newer revision of its format's reader
+        (after an upgrade), or, where OCR read it, in other languages than the ``ocr_languages`` set today
+        (a German scan first read as English is read again in German)."""
         read = (existing.details or {}).get(READ) or {}
+        if read_by_an_earlier_reader(read):
+            return True
         return bool(read.get("ocr_pages")) and read.get("ocr_languages") != self.indexer.ocr.languages
 
     def _unchanged(

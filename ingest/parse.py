@@ -96,6 +96,9 @@ KINDS_BY_MIME = {
 KINDS_BY_EXTENSION.update(formats.KINDS_BY_EXTENSION)
 KINDS_BY_MIME.update(formats.KINDS_BY_MIME)
 TEXT_KINDS = {"html", "markdown", "text", "email", "csv"}
+# A format's reader revision, raised when a change reads the same file differently (more text, other headings);
+# a document read by an earlier revision is read again at its next ingest or sync. Unlisted formats: 1.
+READER_REVISIONS = {"html": 2}  # 2: sections headed by the page's <title>
 SUPPORTED_EXTENSIONS = frozenset(KINDS_BY_EXTENSION)
 
 
@@ -137,7 +140,13 @@ def read(content: bytes, filename: str, mime_type: str | None = None, ocr: OcrOp
     sections = [s for s in found.sections if s.text.strip()]
     if not sections:
         raise ParseError(f"no text found in this {kind} file{_why_no_text(kind, found.report, ocr)}")
-    return Reading(sections, found.report)
+    revised = {"revision": READER_REVISIONS[kind]} if kind in READER_REVISIONS else {}
+    return Reading(sections, found.report | revised)
+
+
+def read_by_an_earlier_reader(report: dict) -> bool:
+    """Whether a document with this report (``read``'s) was read by an earlier revision of its format's reader."""
+    return report.get("revision", 1) < READER_REVISIONS.get(report.get("format", ""), 1)
 
 
 def _page_sections(kind: str, pages: list[ReadPage]) -> list[Section]:

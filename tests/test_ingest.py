@@ -21,6 +21,7 @@ from assistant.access import Viewer
 from assistant.db.models import Document, IngestFailure
 from assistant.embeddings import Embedder, Vector
 from enclave.folders import FILES, ingest_paths
+from ingest import parse
 from ingest.documents import SourceDocument
 from ingest.index import Source, document_id
 
@@ -175,6 +176,30 @@ def test_unchanged_files_are_not_embedded_again(counting_runtime, documents, tmp
     assert sorted(third.unchanged) == sorted(paths.values()) and third.chunks_written == 0
     assert counting_runtime.embedder.texts == embedded_once
     assert _documents(counting_runtime)[str(touched)].version.startswith(f"{stat.st_mtime_ns + 5_000_000_000}:")
+
+
+def test_a_document_read_by_an_earlier_reader_is_read_again(counting_runtime, tmp_path, monkeypatch):
+    # An upgrade that reads a format differently (here: HTML sections headed by the page's <title>) must reach
+    # documents indexed before it, though their bytes did not change; the others stay as they are.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    body = "<p>" + "Each row of the group is fed to the aggregate function in turn. " * 5 + "</p>"
+    (folder / "functions-aggregate.html").write_text(
+        f"<html><head><title>9.21. Aggregate Functions</title></head><body><h3>Ordered sets</h3>{body}</body></html>"
+    )
+    (folder / "notes.txt").write_text("The canteen opens at 11:30.")
+    ingest_paths(counting_runtime.sink, [folder])
+    [hit] = counting_runtime.assistant.search("aggregate function", Viewer.operator(), 1)
+    assert hit.heading == "9.21. Aggregate Functions › Ordered sets"
+
+    unchanged = ingest_paths(counting_runtime.sink, [folder])
+    monkeypatch.setitem(parse.READER_REVISIONS, "html", parse.READER_REVISIONS["html"] + 1)
+    upgraded = ingest_paths(counting_runtime.sink, [folder])
+    settled = ingest_paths(counting_runtime.sink, [folder])
+
+    assert len(unchanged.unchanged) == 2 and unchanged.updated == []
+    assert [Path(p).name for p in upgraded.updated] == ["functions-aggregate.html"] and len(upgraded.unchanged) == 1
+    assert len(settled.unchanged) == 2 and settled.updated == []
 
 
 def test_an_edit_and_a_deletion_change_only_those_two_documents(counting_runtime, documents, tmp_path):

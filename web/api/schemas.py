@@ -192,6 +192,9 @@ class ReadReport(BaseModel):
     ocr_confidence: float | None = Field(None, description="Tesseract's mean word confidence on those pages, 0-100.")
     tables: int | None = Field(None, description="Tables found in a PDF, kept as rows and columns.")
     warnings: list[str] = Field([], description="Pages that could not be read, and why; the rest was indexed.")
+    revision: int | None = Field(
+        None, description="Revision of the format's reader, where it was revised; an older one is read again."
+    )
 
 
 class DocumentOut(BaseModel):
