@@ -113,8 +113,15 @@ PHONE_HOME = textwrap.dedent(
     # A library that phones home once Enclave is running, as a careless dependency would.
     import threading, time, sys, urllib.request
 
+    def guard_installed():
+        # A module is in sys.modules before its body has run: look for the guard's attribute, not the module.
+        guard = getattr(sys.modules.get("assistant.egress"), "GUARD", None)
+        return getattr(guard, "installed", False)
+
     def phone_home():
-        while "enclave.runtime" not in sys.modules or not sys.modules["assistant.egress"].GUARD.installed:
+        for _ in range(2400):  # two minutes at most
+            if guard_installed():
+                break
             time.sleep(0.05)
         try:
             urllib.request.urlopen("http://collector.example.net/usage", timeout=2)
@@ -124,7 +131,7 @@ PHONE_HOME = textwrap.dedent(
         with open(REPORT, "w") as report:
             report.write(outcome)
 
-    threading.Thread(target=phone_home, daemon=True).start()
+    threading.Thread(target=phone_home).start()  # not a daemon: the process writes its report before it exits
     """
 )
 
