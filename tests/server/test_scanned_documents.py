@@ -76,7 +76,7 @@ def test_the_documents_api_says_what_was_read(scanned_server):
     listed = {d["id"]: d["read"] for d in admin.client.get("/api/v1/documents").json()["items"]}
     assert listed[ids["budget.pdf"]] == {
         "format": "pdf", "pages": 4, "text_pages": 4, "ocr_pages": 0, "ocr_confidence": None, "tables": 1,
-        "warnings": [],
+        "warnings": [], "revision": None,
     }  # fmt: skip
 
 
