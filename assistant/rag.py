@@ -34,8 +34,6 @@ FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sen
 _YES_NO = frozenset({"yes", "no", "not"})
 RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to be about the question at all
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
-_GIVES_NO, _WRONG_FIGURES = "gives no", "states figures no sentence holds"
-_MISSED_THE_FACT = (_GIVES_NO, _WRONG_FIGURES)  # the draft's failures that are the model's, not the evidence's
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
@@ -266,7 +264,7 @@ class Assistant:
         shown = [focus, *giving_first][:WRITTEN_FROM]
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
-        problems = []
+        missed_the_fact = True  # no draft rested on any sentence: each gave no fact of the kind asked, or a wrong one
         for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
             pieces = []
             prompt = messages(question, [s.text for s in shown], written_in)
@@ -290,9 +288,8 @@ class Assistant:
                 else:
                     _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
                 return
-            problems.append(problem)
-        missed = all(p.startswith(_MISSED_THE_FACT) for p in problems)
-        if missed and kind and focus is sentences[0] and asked.gives(focus.text, kind, question):
+            missed_the_fact = missed_the_fact and support is None
+        if missed_the_fact and kind and focus is sentences[0] and asked.gives(focus.text, kind, question):
             # Both drafts lost the fact (no figure, or a wrong one), not the question: the best-matching sentence,
             # holding the question's facts and the kind of fact it asks for, says it in its own words.
             drafting.verdict["answer"] = "the drafts missed the fact: the sentence giving it is quoted"
@@ -322,14 +319,15 @@ class Assistant:
         self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None,
         best: Sentence, cancel,
     ) -> tuple[Sentence | None, str | None]:
-        """The sentence ``draft`` rests on, and why it may not be shown (None when it may)."""
+        """The sentence ``draft`` rests on, and why it may not be shown (None when it may). No sentence when the
+        draft gives no fact of the kind asked for, or figures none of them holds: the model missed the fact."""
         said = facts.stems(draft) - facts.stems(question) - _YES_NO
         if not asked.gives(draft, kind, question):
-            return None, f"{_GIVES_NO} {kind}, which the question asks for"
+            return None, f"gives no {kind}, which the question asks for"
         holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s)}\n{question}")]
         if not holding:
             missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
-            return None, f"{_WRONG_FIGURES}: " + ", ".join(sorted(missing))
+            return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
         support = max(holding, key=lambda s: len(said & facts.stems(s.text)))
         if support.score < best.score * RELATED_SENTENCE:
             return support, "rests on a sentence about something else"

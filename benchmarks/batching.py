@@ -34,6 +34,7 @@ import httpx
 from assistant.catalog import active_model
 from assistant.config import DEFAULT_MODEL, Settings
 from assistant.llm import LLM, ChatMessage, GenerationOptions
+from enclave.evaluation.metrics import percentile
 
 from . import environment, report
 
@@ -87,14 +88,9 @@ def run_callers(llm: LLM, prompts: list[list[ChatMessage]], callers: int) -> dic
         "answers_per_minute": len(results) * 60 / elapsed,
         "pieces_per_second": sum(r[2] for r in results) / elapsed,
         "first_piece_p50_s": statistics.median(r[0] for r in results),
-        "first_piece_p95_s": _p95([r[0] for r in results]),
+        "first_piece_p95_s": percentile([r[0] for r in results], 95),
         "answer_p50_s": statistics.median(r[1] for r in results),
     }
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 class LlamaServer:
