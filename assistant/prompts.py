@@ -26,6 +26,11 @@ CLOSEST = "The passages closest to your question:"
 # Where the question's own figure or name is not in the passage that is otherwise about it.
 NOT_SAID_THAT = "The documents do not say that: the closest passage does not mention {missing}. What it does say:"
 QUOTED = "The documents say:"
+# The live status while an answer is made: nothing of it is shown before it has been checked.
+SEARCHING = "Searching the documents you may read"
+WRITING = "Writing the answer from the closest sentences"
+CHECKING = "Checking the answer against its sources"
+RETRYING = "The draft did not hold up: trying again, copying the sources' words"
 
 # Chat-template control tokens of the common model families. Inside a document
 # they would be tokenised as real turn markers, letting a file speak as "system".

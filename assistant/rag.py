@@ -87,6 +87,14 @@ class Token:
     text: str
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What the answering is doing now ("Checking the answer against the sources"), for a live status while
+    nothing may be shown yet."""
+
+    text: str
+
+
 def snippet(text: str, around: str = "") -> str:
     """The passage shortened for display, keeping ``around`` (the quoted sentence) in view."""
     text = " ".join(text.split())
@@ -124,7 +132,6 @@ class _Drafting:
     verdict: dict = field(default_factory=dict)
     attempts: list[str] = field(default_factory=list)
     asked_in: str = language.DEFAULT  # the question's language, which the answer is written in
-    streamed: bool = False  # whether a draft's tokens went out: a fallback then replaces it in the final text
 
 
 class Assistant:
@@ -182,13 +189,14 @@ class Assistant:
         history: Sequence[ChatMessage] = (),
         k: int | None = None,
         cancel: threading.Event | None = None,
-    ) -> Iterator[Token | Answer]:
-        """Stream the answer as Tokens, then yield the finished Answer with its sources.
+    ) -> Iterator[Progress | Token | Answer]:
+        """Yield Progress while it works, the checked answer's text as a Token, then the finished Answer.
 
-        The streamed draft is what the model writes; the final text (the Answer's) may differ from it:
-        markers are added, and a draft that fails its check is replaced."""
+        The model's drafts are never streamed: a draft that fails its check would already be on the
+        asker's screen (and, through the OpenAI-compatible API, in a client that cannot take it back)."""
         with PRIORITY.interactive():  # background embedding waits until this answer is done
             answer = Answer(question=question)
+            yield Progress(prompts.SEARCHING)
             answer.standalone_question = self.standalone(question, history, cancel)
             answer.search_query = retrieval.with_context(answer.standalone_question, history)
             embedding = self.retriever.embedder.embed_query(answer.search_query)
@@ -203,7 +211,7 @@ class Assistant:
         viewer: Viewer,
         cancel: threading.Event | None = None,
         embedding: Vector | None = None,
-    ) -> Iterator[Token | Answer]:
+    ) -> Iterator[Progress | Token | Answer]:
         """The answering after retrieval, from these hits (also how a stored answer is replayed);
         ``embedding`` is the standalone question's, when already made."""
         question = answer.standalone_question or answer.question
@@ -212,8 +220,7 @@ class Assistant:
             answer.found_nothing, answer.outcome, answer.text = True, "nothing_found", prompts.NOTHING_FOUND
         else:
             yield from self._answer(answer, question, drafting, viewer, cancel, embedding)
-        if not drafting.streamed:  # a reply Enclave wrote itself goes out whole
-            yield Token(answer.text)
+        yield Token(answer.text)
         answer.provenance = self._provenance(answer, drafting)
         yield answer
 
@@ -241,7 +248,7 @@ class Assistant:
 
     def _answer(
         self, answer: Answer, question: str, drafting: _Drafting, viewer: Viewer, cancel, embedding
-    ) -> Iterator[Token]:
+    ) -> Iterator[Progress]:
         hits = drafting.hits = self._fit_to_context(question, drafting.hits)
         if embedding is None:
             embedding = self.retriever.embedder.embed_query(question)
@@ -265,16 +272,13 @@ class Assistant:
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
         missed_the_fact = True  # no draft rested on any sentence: each gave no fact of the kind asked, or a wrong one
-        for attempt, messages in enumerate((prompts.answer_messages, prompts.extract_messages)):
-            pieces = []
+        for messages, step in ((prompts.answer_messages, prompts.WRITING), (prompts.extract_messages, prompts.RETRYING)):
+            yield Progress(step)
             prompt = messages(question, [s.text for s in shown], written_in)
-            for piece in self.llm.stream(prompt, self.options, cancel):
-                pieces.append(piece)
-                if attempt == 0:
-                    drafting.streamed = True
-                    yield Token(piece)
-            draft = without_markers(_LEAD.sub("", "".join(pieces).strip()))
+            written = "".join(self.llm.stream(prompt, self.options, cancel))
+            draft = without_markers(_LEAD.sub("", written.strip()))
             drafting.attempts.append(draft)
+            yield Progress(prompts.CHECKING)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
                 self._after_echo(answer, question, focus, shown, hits, drafting, viewer)
                 return

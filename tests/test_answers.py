@@ -2,7 +2,7 @@
 
 Failure modes covered: the answer missing the fact, or citing the wrong file
 (or none) when the fact is in exactly one of many files; nothing streamed
-before the final answer; a question the documents cannot answer reaching the
+but the checked answer (a draft that failed its check must never reach the asker); a question the documents cannot answer reaching the
 model instead of getting the "nothing found" reply; a document the viewer may
 not see being used to answer them; more passages read than the source budget
 allows; each kind of question answered the wrong way (a paraphrase refused,
@@ -22,7 +22,7 @@ from assistant import accounts, prompts
 from assistant.access import Access, Viewer
 from assistant.db.models import Conversation, Message
 from assistant.llm import LLM
-from assistant.rag import Answer, Token
+from assistant.rag import Answer, Progress, Token
 from enclave.evaluation.judged import not_said_at_first
 from enclave.folders import ingest_paths
 from ingest.documents import SourceDocument
@@ -88,8 +88,12 @@ def test_answer_holds_the_fact_and_cites_its_file_first(answering, corpus):
 
     answer = events[-1]
     assert isinstance(answer, Answer) and not answer.found_nothing
-    tokens = [e.text for e in events[:-1]]
-    assert tokens and all(isinstance(e, Token) for e in events[:-1])
+    steps = [e.text for e in events if isinstance(e, Progress)]
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    # What it is doing shows first; then the checked answer streams, not the model's draft.
+    assert steps == [prompts.SEARCHING, prompts.WRITING, prompts.CHECKING]
+    assert events.index(next(e for e in events if isinstance(e, Token))) == len(steps)
+    assert "".join(tokens) == answer.text
     assert answer.outcome == "answered" and FACT in answer.text and answer.text.endswith("[1].")
     assert "PWNED" not in answer.text
     assert answer.sources, "an answer from the documents lists its sources"
@@ -152,7 +156,7 @@ def test_the_source_budget_caps_the_passages_read(make_runtime, source_tokens, p
     ],
 )
 def test_each_kind_of_question_is_answered_its_own_way(answering, question, outcome, fact):
-    answer = answering.assistant.answer(question, Viewer.operator())
+    *events, answer = answering.assistant.ask(question, Viewer.operator())
 
     assert (answer.outcome, answer.provenance["verdict"].get("premise")) == (
         outcome, "unsupported" if outcome == "premise_corrected" else "supported"
@@ -160,6 +164,8 @@ def test_each_kind_of_question_is_answered_its_own_way(answering, question, outc
     assert fact in answer.text and answer.sources[0].hit.origin.title == FACT_FILE
     assert answer.sources[0].quote in answer.sources[0].hit.text
     assert not_said_at_first(answer.text) == (outcome != "answered")
+    # A draft replaced by a correction never reached the asker: what streamed is the final text.
+    assert "".join(e.text for e in events if isinstance(e, Token)) == answer.text
 
 
 @pytest.mark.llm

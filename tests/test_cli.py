@@ -256,19 +256,3 @@ def test_models_list_add_use(cli, tmp_path):
     assert rows["tiny"].split("│")[1].strip() == "*" and rows["tiny"].split("│")[4].strip() == "yes"
     assert rows["qwen2.5-coder-0.5b-instruct"].split("│")[1].strip() == ""
     assert rows["qwen2.5-coder-0.5b-instruct"].split("│")[4].strip() == "no"  # not in this models dir
-
-
-def test_a_streamed_draft_that_failed_its_check_is_followed_by_the_checked_answer(capsys):
-    from assistant.rag import Answer, Token
-    from enclave.cli.query import _stream
-
-    checked = Answer(question="When does the canteen close?", text="The documents do not say.", outcome="not_said")
-    kept = Answer(question="When does the canteen close?", text="It closes at 14:00 [1].")
-
-    _stream([Token("It closes on the second "), Token("day of the month."), checked])
-    replaced = capsys.readouterr().out
-    _stream([Token("It closes at "), Token("14:00."), kept])
-    confirmed = capsys.readouterr().out
-
-    assert replaced.rstrip().endswith("Checked against the sources, the answer is:\nThe documents do not say.")
-    assert "Checked" not in confirmed and confirmed.startswith("It closes at 14:00.")

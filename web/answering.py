@@ -12,7 +12,7 @@ from fastapi import Request
 
 from assistant.access import Viewer
 from assistant.llm import ChatMessage, GenerationCancelled
-from assistant.rag import Answer, Assistant, Token
+from assistant.rag import Answer, Assistant, Progress, Token
 
 from .metrics import Metrics
 from .queue import FairQueue
@@ -40,8 +40,8 @@ class Answering:
         history: Sequence[ChatMessage] = (),
         k: int | None = None,
         request: Request | None = None,
-    ) -> AsyncIterator[Token | Answer]:
-        """Token events, then the Answer, once ``requester``'s turn comes. Raises QueueFull at once.
+    ) -> AsyncIterator[Progress | Token | Answer]:
+        """Progress and Token events, then the Answer, once ``requester``'s turn comes. Raises QueueFull at once.
 
         Pass ``request`` when the caller is not a streaming response: the caller
         is then watched, and waiting or generation stops as soon as it disconnects.
@@ -70,7 +70,7 @@ class Answering:
                 return event
         raise asyncio.CancelledError("the caller went away")
 
-    async def _generate(self, question, viewer, history, k, cancel: threading.Event) -> AsyncIterator[Token | Answer]:
+    async def _generate(self, question, viewer, history, k, cancel: threading.Event) -> AsyncIterator[Progress | Token | Answer]:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
 

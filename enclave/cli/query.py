@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 import typer
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from assistant.access import Viewer
 from assistant.llm import ChatMessage
-from assistant.rag import Answer, Citation, Token, snippet, without_markers
+from assistant.rag import Answer, Citation, Progress, Token, snippet
 
 from .common import err, out, runtime
 
@@ -87,26 +86,21 @@ def chat(
 
 
 def _stream(events) -> Answer:
-    """Print the model's draft as it is written, then the checked answer where the check changed it: a
-    draft that failed its check must not be the last word on the screen."""
-    streamed: list[str] = []
-    for event in events:
-        if isinstance(event, Token):
-            streamed.append(event.text)
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-        elif isinstance(event, Answer):
-            print()
-            if _words(without_markers(event.text)) != _words("".join(streamed)):
-                out.print("\nChecked against the sources, the answer is:", style="bold")
-                print(event.text)
-            _print_sources(event)
-            return event
+    """Show what the answering is doing (on a terminal) until the checked answer arrives, then print it
+    and its sources."""
+    with out.status("Asking") as status:
+        for event in events:
+            if isinstance(event, Progress):
+                status.update(event.text)
+            elif isinstance(event, Token):
+                status.stop()
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Answer):
+                print()
+                _print_sources(event)
+                return event
     raise AssertionError("the answer stream ends with an Answer")
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
 
 
 def _print_sources(answer: Answer) -> None:

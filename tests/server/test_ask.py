@@ -4,7 +4,6 @@ feedback, and permissions applied inside retrieval."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -28,10 +27,6 @@ def sse_events(response) -> list[tuple[str, dict]]:
     return events
 
 
-def without_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
-
-
 def test_ask_answers_with_the_cited_document(enclave_server):
     response = enclave_server.employee.client.post("/api/v1/ask", json={"question": PARKING})
     assert response.status_code == 200, response.text
@@ -43,17 +38,18 @@ def test_ask_answers_with_the_cited_document(enclave_server):
     assert body["conversation_id"] and body["message_id"]
 
 
-def test_streamed_answer_arrives_token_by_token_then_sources_then_done(enclave_server):
+def test_streamed_answer_shows_its_status_then_arrives_once_checked_then_sources_then_done(enclave_server):
     with enclave_server.employee.client.stream("POST", "/api/v1/ask", json={"question": PARKING, "stream": True}) as r:
         events = sse_events(r)
     names = [name for name, _ in events]
-    assert names.count("token") > 3
-    assert names[-2:] == ["sources", "done"] and set(names[:-2]) == {"token"}
+    statuses = [data["text"] for name, data in events if name == "status"]
+    assert names == ["status"] * len(statuses) + ["token", "sources", "done"]
+    assert statuses == [prompts.SEARCHING, prompts.WRITING, prompts.CHECKING]
     final = events[-2][1]
-    streamed = "".join(data["text"] for name, data in events if name == "token").strip()
-    # The final text is the streamed draft once it passed its check, with Enclave's marker in place of the model's.
+    streamed = "".join(data["text"] for name, data in events if name == "token")
+    # What streams is the checked answer with Enclave's marker, never the model's draft.
     assert final["outcome"] == "answered"
-    assert without_markers(streamed) == without_markers(final["answer"]) and final["answer"].endswith("[1].")
+    assert streamed == final["answer"] and final["answer"].endswith("[1].")
     assert final["sources"][0]["title"] == "parking.md" and "P3" in final["sources"][0]["quote"]
     # The exchange is stored in the conversation.
     conversation = enclave_server.employee.client.get(f"/api/v1/conversations/{final['conversation_id']}").json()

@@ -1,7 +1,7 @@
-"""The chat in a real browser with the real 0.5B model: streamed answers, citations that open
-their documents, feedback, stop and regenerate, nothing-found, injection, phone width.
+"""The chat in a real browser with the real 0.5B model: a live status, then the checked answer,
+citations that open their documents, feedback, stop and regenerate, nothing-found, injection, phone width.
 
-Failure modes covered: an answer that only appears at the end (not streamed); [n] markers
+Failure modes covered: a wait with nothing to say what is happening, or a draft shown before its check; [n] markers
 that do not lead to the document; feedback that never reaches the admins; HTML or script
 from a document or the model running in the page, or loading anything; a stop button that
 leaves the model busy; a layout unusable on a phone.
@@ -21,12 +21,16 @@ NOTHING = "What is the boiling point of mercury?"
 
 RECORD_STREAMING_STATES = """() => {
   window.__answerStates = [];
+  window.__steps = [];
   new MutationObserver(() => {
     const answers = document.querySelectorAll('.msg-assistant.streaming .answer');
     const answer = answers[answers.length - 1];
     const states = window.__answerStates;
     const text = answer && answer.textContent;
     if (text && states[states.length - 1] !== text) states.push(text);
+    const steps = document.querySelectorAll('.msg-assistant.streaming .typing-step');
+    const step = steps.length && steps[steps.length - 1].textContent;
+    if (step && window.__steps[window.__steps.length - 1] !== step) window.__steps.push(step);
   }).observe(document.getElementById('thread'), {subtree: true, childList: true, characterData: true});
 }"""
 
@@ -44,7 +48,7 @@ def answered(page):
     return answer
 
 
-def test_an_answer_streams_in_and_its_citations_open_the_documents(context, page, ui_server):
+def test_a_live_status_then_the_checked_answer_whose_citations_open_the_documents(context, page, ui_server):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url)
     log_in(page, ui_server.employee.email)
     page.evaluate(RECORD_STREAMING_STATES)
@@ -52,9 +56,10 @@ def test_an_answer_streams_in_and_its_citations_open_the_documents(context, page
     answer = answered(page)
 
     final = answer.locator(".answer").inner_text()
-    states = page.evaluate("window.__answerStates")
-    assert len(states) >= 2, f"the answer should appear piece by piece, saw {states!r}"
-    assert len(states[0]) < len(states[-1]) <= len(final) + 8
+    states, steps = page.evaluate("window.__answerStates"), page.evaluate("window.__steps")
+    # While it was made, the status said what Enclave was doing; nothing of it showed before its check.
+    assert steps[0].startswith("Searching the documents") and "Checking the answer against its sources…" in steps
+    assert all("P3" in s for s in states), f"only the checked answer may show, saw {states!r}"
     assert answer.locator(".answer").get_attribute("aria-live") == "polite"
     assert "P3" in final
     # The sentence the answer rests on is highlighted in its source.
@@ -186,8 +191,8 @@ def test_stop_frees_the_model_and_regenerate_asks_again(page, ui_server):
     log_in(page, ui_server.employee.email)
     ask(page, PARKING)
     first = page.locator(".msg-assistant").last
-    first_token = "() => document.querySelector('.msg-assistant.streaming .answer')?.textContent.length > 0"
-    page.wait_for_function(first_token, timeout=ANSWER_TIMEOUT_MS)
+    writing = "() => document.querySelector('.msg-assistant.streaming .typing-step')?.textContent.startsWith('Writing')"
+    page.wait_for_function(writing, timeout=ANSWER_TIMEOUT_MS)
     page.get_by_role("button", name="Stop generating").click()
     first.locator(".msg-stopped").wait_for()
     assert "not saved" in first.locator(".msg-stopped").inner_text()

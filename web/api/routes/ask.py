@@ -16,7 +16,7 @@ from assistant.access import Viewer
 from assistant.db.models import Conversation, Message, User, utcnow
 from assistant.errors import NotFoundError
 from assistant.llm import ChatMessage
-from assistant.rag import Answer, Token, snippet
+from assistant.rag import Answer, Progress, Token, snippet
 from enclave.conversations import withheld_answers
 from enclave.runtime import Runtime
 
@@ -28,10 +28,11 @@ router = APIRouter(prefix="/api/v1", tags=["ask"])
 
 TITLE_CHARS = 80
 SSE_DESCRIPTION = (
-    "With `stream: true` or `Accept: text/event-stream`: Server-Sent Events — `token` events "
+    "With `stream: true` or `Accept: text/event-stream`: Server-Sent Events — `status` events "
+    '(`{"text": …}`, what the answering is doing now: searching, writing, checking), `token` events '
     '(`{"text": …}`), then one `sources` event (the AskResponse fields), then `done`; '
-    "an `error` event if generation fails. The `answer` in `sources` is the final text: the streamed "
-    "draft with its [n] citations checked and completed."
+    "an `error` event if generation fails. Only the checked answer streams, never a draft its check may "
+    "still replace; the `answer` in `sources` is that same text."
 )
 
 
@@ -65,7 +66,9 @@ async def ask(body: AskRequest, request: Request, user: AskingUser, viewer: View
     async def events() -> AsyncIterator[str]:
         try:
             async for event in answering.stream(user.email, body.question, viewer, history, body.k):
-                if isinstance(event, Token):
+                if isinstance(event, Progress):
+                    yield _sse("status", {"text": event.text})
+                elif isinstance(event, Token):
                     yield _sse("token", {"text": event.text})
                 else:
                     message_id = _save_answer(runtime, conversation.id, event)

@@ -17,8 +17,10 @@ export class AnswerView {
     this.text = "";
     this.messageId = null;
     this.answer = el("div", { class: "answer markdown", "aria-live": "polite", "aria-busy": "false" });
+    this.step = el("span", { class: "typing-step" });
     this.typing = el("div", { class: "typing", "aria-label": "Enclave is thinking", role: "status" },
-      el("span"), el("span"), el("span"));
+      el("span", { class: "typing-dot" }), el("span", { class: "typing-dot" }), el("span", { class: "typing-dot" }),
+      this.step);
     this.typing.hidden = true;
     this.notice = el("div", { class: "msg-notice", hidden: true });
     this.sources = el("section", { class: "sources", hidden: true });
@@ -34,6 +36,11 @@ export class AnswerView {
     this.typing.hidden = false;
     this.answer.setAttribute("aria-busy", "true");
     this.root.classList.add("streaming");
+  }
+
+  /* What the server is doing while nothing of the answer may be shown yet: it is checked first. */
+  status(text) {
+    this.step.textContent = text ? text + "…" : "";
   }
 
   append(text) {

@@ -1,8 +1,9 @@
 /* Asking with a streamed answer: POST /api/v1/ask with stream:true, read as Server-Sent Events
  * through fetch + ReadableStream (EventSource cannot POST).
  *
- * The server sends `token` events ({text}), then `sources` (the full AskResponse, whose `answer`
- * is authoritative and replaces what streamed), then `done`; or `error`. Aborting the signal
+ * The server sends `status` events ({text}: searching, writing, checking) while the answer is made,
+ * `token` events ({text}) once it has been checked, then `sources` (the full AskResponse, whose
+ * `answer` is authoritative), then `done`; or `error`. Aborting the signal
  * stops the fetch; the server then stops generating and frees the model.
  */
 import { checkResponse, headers } from "./common.js";

@@ -144,7 +144,9 @@ async function ask(question) {
   try {
     let finished = false;
     for await (const event of askStreaming(question, state.conversationId, controller.signal)) {
-      if (event.name === "token") {
+      if (event.name === "status") {
+        view.status(event.data.text || "");
+      } else if (event.name === "token") {
         view.append(event.data.text || "");
       } else if (event.name === "sources") {
         finished = true;
