@@ -29,7 +29,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\bhow (?:many|much|long|often|far|early|late|big|old|large|high|soon)\b"
             r"|\bwhat (?:percentage|share|number)\b"
             r"|\b(?:minimum|maximum)\b|\bwhat (?:(?:is|are) the )?(?:price|cost|rate|fee|limit|amount|discount)s?\b"
-            r"|\bwhat (?:do|does|did|will) (?:we|you|they|it|the \w+) (?:charge|cost|pay)\b",
+            r"|\bwhat (?:do|does|did|will) (?:we|you|they|it|the \w+) (?:charge|cost|pay)\b"
+            r"|\bwhat (?:do|does|did|will) (?:an? |the )?(?:[\w-]+ ){1,3}(?:cost|charge)\b",
             re.I,
         ),
     ),

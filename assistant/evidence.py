@@ -22,7 +22,8 @@ MIN_WORDS = 3  # a lone label answers nothing on its own
 HEADING_WORDS = 6  # a short line without a figure or a full stop is a heading: it names a topic, answers nothing
 MAX_CHARS = 400  # a run-on "sentence" (a table row, a list without stops) is cut into readable pieces
 WORD_WEIGHT = 0.5  # meaning and shared words count alike, as in hybrid search
-_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-•*])|\s+(?=[-•*]\s)")
+# A hyphen inside a line is a dash ("Danube - 3rd floor, 16 seats"), not a list item: only bullets split there.
+_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-•*])|\s+(?=[•*]\s)")
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nr|approx|incl|ca|vs|e\.g|i\.e|z\.B)\.$")
 _LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
 # A line break inside a sentence (PDF text wraps lines): before a lower-case word or a figure, after no stop.
@@ -84,7 +85,7 @@ def _labelled_rows(text: str) -> str:
 
 def _answers_something(piece: str) -> bool:
     """Whether a piece may hold an answer: not a question (an FAQ's), not a heading, not a lone label."""
-    words = len(piece.split())
+    words = len([w for w in piece.split() if any(c.isalnum() for c in w)])  # a dash is no word
     if piece.endswith("?") or words < MIN_WORDS:
         return False
     return words >= HEADING_WORDS or piece.endswith((".", "!")) or any(c.isdigit() for c in piece)

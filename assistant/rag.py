@@ -285,12 +285,7 @@ class Assistant:
             support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
             if support is not None and problem is None:
-                gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
-                if gaps:
-                    drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
-                    _correct_premise(answer, gaps, support, hits)
-                else:
-                    _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
+                _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
                 return
             missed_the_fact = missed_the_fact and support is None
         if missed_the_fact and kind and focus is sentences[0] and asked.gives(focus.text, kind, question):
@@ -340,6 +335,11 @@ class Assistant:
         unnamed = facts.missing(draft, f"{_context(hits[support.source])}\n{question}")
         if unnamed:
             return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
+        # The question's own facts are in the sentence it was written from first (its premise was checked
+        # there): a draft resting on a sentence without them answers something else.
+        gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
+        if gaps:
+            return support, "rests on a sentence without the question's " + ", ".join(sorted(gaps))
         if self.answer_check == "facts+model" and not self._confirmed(question, support.text, draft, cancel):
             return support, "the model found it not entailed"
         return support, None

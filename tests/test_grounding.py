@@ -285,6 +285,8 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("What is the minimum length of a password?", "figure"),
         ("A customer wants 300 units - what discount do they get?", "figure"),
         ("What do we charge per day for a technician?", "figure"),
+        ("What does a technician day cost?", "figure"),
+        ("What does the on-site calibration service cost?", "figure"),
         ("On which day can I see the company doctor?", "day"),
         ("By when must I finish the training?", "day"),
         ("What time does the canteen close?", "time"),
@@ -330,6 +332,27 @@ def test_a_figure_within_a_bound_its_sentence_sets_is_no_false_premise():
     assert premise_gaps("Can I carry over 10 days?", carry, carry) == {"10"}
     assert facts.within_bounds("12", "Business class only for flights of more than 9 hours.")
     assert not facts.within_bounds("9", "Business class only for flights of more than 9 hours.")
+
+
+def test_a_dash_inside_a_line_keeps_the_line_whole_and_a_title_with_a_dash_is_still_a_heading():
+    text = "Tarnwick Sensors GmbH - Employee Handbook\nRooms:\n- Danube - 3rd floor, 16 seats\n- Enns - 2nd floor, 6 seats"
+    assert sentences_of(text) == ["Danube - 3rd floor, 16 seats", "Enns - 2nd floor, 6 seats"]
+
+
+ROOMS = (
+    "Meeting rooms are named after Austrian rivers and booked through the Outlook calendar.\n"
+    "Danube - 3rd floor, 16 seats, video conferencing"
+)
+
+
+def test_a_draft_resting_on_a_sentence_without_the_questions_own_figure_is_not_shown():
+    # The question's 16 is in the room's line (the premise holds there); the draft rests on the line above.
+    llm = ScriptedLLM(write="Meeting rooms are named after Austrian rivers and booked through the Outlook calendar.")
+    answer = answer_from(assistant_with(llm, ROOMS), "Which meeting room is big enough for 16 people?", [hit(1, ROOMS)])
+
+    assert answer.outcome == "not_said" and len(written(llm)) == 2  # tried again, then honest
+    assert answer.provenance["verdict"]["answer"] == "rests on a sentence without the question's 16"
+    assert "“Danube - 3rd floor, 16 seats, video conferencing” [1]" in answer.text
 
 
 def test_a_sentence_is_not_cut_after_a_title_or_an_abbreviation():
