@@ -22,10 +22,11 @@ MIN_WORDS = 3  # a lone label answers nothing on its own
 HEADING_WORDS = 6  # a short line without a figure or a full stop is a heading: it names a topic, answers nothing
 MAX_CHARS = 400  # a run-on "sentence" (a table row, a list without stops) is cut into readable pieces
 WORD_WEIGHT = 0.5  # meaning and shared words count alike, as in hybrid search
-# A hyphen inside a line is a dash ("Danube - 3rd floor, 16 seats"), not a list item: only bullets split there.
-_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-•*])|\s+(?=[•*]\s)")
+# A hyphen inside a line is a dash ("Danube - 3rd floor, 16 seats"), not a list item: only bullets and a
+# checklist's boxes ("[ ] Arrive at 08:45", a text file's lines joined into one paragraph) split there.
+_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+|(?<=:)\s+(?=[-•*])|\s+(?=[•*]\s)|\s*(?=\[[ xX]?\]\s)")
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nr|approx|incl|ca|vs|e\.g|i\.e|z\.B)\.$")
-_LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s+")
+_LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.)]|\[[ xX]?\])\s+")
 # A line break inside a sentence (PDF text wraps lines): before a lower-case word or a figure, after no stop.
 _WRAPPED = re.compile(r"(?<![.!?:;|])[ \t]*\n(?=[ \t]*[a-z0-9(])")
 

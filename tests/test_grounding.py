@@ -339,6 +339,12 @@ def test_a_dash_inside_a_line_keeps_the_line_whole_and_a_title_with_a_dash_is_st
     assert sentences_of(text) == ["Danube - 3rd floor, 16 seats", "Enns - 2nd floor, 6 seats"]
 
 
+def test_a_checklist_joined_into_one_paragraph_is_cut_at_its_boxes():
+    # "How early do I need HR sign-off?" was answered with the 10:00 of a whole day's checklist read as one line.
+    text = "DAY 1 [ ] Arrive at 08:45 at main reception. [ ] IT welcome session at 10:00 in IT room 1.08 [x] Sign the code"
+    assert sentences_of(text) == ["Arrive at 08:45 at main reception.", "IT welcome session at 10:00 in IT room 1.08", "Sign the code"]
+
+
 ROOMS = (
     "Meeting rooms are named after Austrian rivers and booked through the Outlook calendar.\n"
     "Danube - 3rd floor, 16 seats, video conferencing"
