@@ -7,11 +7,13 @@ is a fact of the test, not a race; the real model's answers are covered elsewher
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from assistant import prompts
 from tests.fakes import SlowLLM
 from tests.polling import eventually
 from web.queue import FairQueue, QueueFull
@@ -34,7 +36,8 @@ def slow_server(tmp_path, embedder):
 
 
 class OpenStream:
-    """A streaming answer read up to its first token: the model is busy with it until ``close()``.
+    """A streaming answer read up to its status saying the answer is being written: the model is busy with it
+    until ``close()`` (nothing of the answer streams before it has been checked).
 
     The line iterator is kept: dropping it would make httpx close the connection.
     """
@@ -44,8 +47,9 @@ class OpenStream:
             client.build_request("POST", "/api/v1/ask", json={**QUESTION, "stream": True}), stream=True
         )
         self.lines = self.response.iter_lines()
-        if "event: token" not in self.lines:  # consumes lines up to the first token
-            raise AssertionError("the stream ended without a token")
+        writing = f"data: {json.dumps({'text': prompts.WRITING})}"
+        if writing not in self.lines:  # consumes lines up to that status
+            raise AssertionError("the stream ended before the answer was being written")
 
     def close(self) -> None:
         self.response.close()
@@ -115,13 +119,13 @@ def test_a_request_that_gives_up_while_waiting_leaves_the_queue(slow_server):
     assert [g.finished for g in llm.generations] == [False, True]
 
 
-def test_sse_stream_reports_tokens_then_sources_then_done(slow_server):
+def test_sse_stream_reports_its_status_then_the_checked_answer_then_sources_then_done(slow_server):
     server, llm, (first, *_) = slow_server
     llm.length = 3
     with first.client.stream("POST", "/api/v1/ask", json=QUESTION, headers={"Accept": "text/event-stream"}) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         events = [line.removeprefix("event: ") for line in response.iter_lines() if line.startswith("event: ")]
-    assert events == ["token"] * 4 + ["sources", "done"]
+    assert events == ["status"] * 3 + ["token", "sources", "done"]
 
 
 def test_the_queue_serves_users_in_turn():
