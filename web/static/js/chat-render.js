@@ -50,6 +50,9 @@ export class AnswerView {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
+      // The checked answer and its sources can arrive in one read: finish() has then drawn it with its
+      // citations, which this plain draw must not overwrite.
+      if (!this.root.classList.contains("streaming")) return;
       this.answer.replaceChildren(render(this.text, null));
       this.onGrow();
     });
