@@ -90,13 +90,12 @@ class Answering:
             while (event := await events.get()) is not _END:
                 if isinstance(event, BaseException):
                     raise event
-                if isinstance(event, Token):
-                    if first:
-                        self.metrics.time_to_first_token.observe(time.monotonic() - started)
-                        first = False
-                    self.metrics.tokens.inc()
+                if isinstance(event, Token) and first:
+                    self.metrics.time_to_first_token.observe(time.monotonic() - started)
+                    first = False
                 elif isinstance(event, Answer):
                     self.metrics.answers.labels("nothing_found" if event.found_nothing else "answered").inc()
+                    self.metrics.tokens.inc(event.provenance.get("generated_tokens", 0))
                 yield event
         finally:
             cancel.set()

@@ -16,11 +16,13 @@ class Metrics:
         )
         self.time_to_first_token = Histogram(
             "enclave_time_to_first_token_seconds",
-            "From the model's turn starting to the first answer token",
+            "From the model's turn starting to the checked answer's first token (drafts are not streamed)",
             buckets=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
             registry=self.registry,
         )
-        self.tokens = Counter("enclave_tokens_generated", "Answer tokens generated", registry=self.registry)
+        self.tokens = Counter(
+            "enclave_tokens_generated", "Tokens the model wrote for answers' drafts", registry=self.registry
+        )
         self.answers = Counter("enclave_answers", "Answers given", ["outcome"], registry=self.registry)
         self.queue_depth = Gauge("enclave_queue_depth", "Questions waiting for the model", registry=self.registry)
         self.documents = Gauge("enclave_documents", "Documents indexed", registry=self.registry)

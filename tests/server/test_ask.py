@@ -145,5 +145,8 @@ def test_metrics_count_requests_tokens_and_the_index(enclave_server):
         "enclave_documents 3.0",
     ):
         assert name in text, name
+    # Every token the model wrote for the drafts counts, though only the checked answer streams.
+    tokens = next(line for line in text.splitlines() if line.startswith("enclave_tokens_generated_total "))
+    assert float(tokens.split()[1]) > 3
     chunks = next(line for line in text.splitlines() if line.startswith("enclave_chunks "))
     assert float(chunks.split()[1]) >= 3
