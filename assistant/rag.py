@@ -132,6 +132,7 @@ class _Drafting:
     verdict: dict = field(default_factory=dict)
     attempts: list[str] = field(default_factory=list)
     asked_in: str = language.DEFAULT  # the question's language, which the answer is written in
+    generated: int = 0  # pieces (tokens) the model wrote for the drafts
 
 
 class Assistant:
@@ -275,12 +276,13 @@ class Assistant:
         for messages, step in ((prompts.answer_messages, prompts.WRITING), (prompts.extract_messages, prompts.RETRYING)):
             yield Progress(step)
             prompt = messages(question, [s.text for s in shown], written_in)
-            written = "".join(self.llm.stream(prompt, self.options, cancel))
-            draft = without_markers(_LEAD.sub("", written.strip()))
+            pieces = list(self.llm.stream(prompt, self.options, cancel))
+            drafting.generated += len(pieces)
+            draft = without_markers(_LEAD.sub("", "".join(pieces).strip()))
             drafting.attempts.append(draft)
             yield Progress(prompts.CHECKING)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
-                self._after_echo(answer, question, focus, shown, hits, drafting, viewer)
+                self._after_echo(answer, question, kind, focus, shown, hits, drafting, viewer)
                 return
             support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
@@ -297,12 +299,17 @@ class Assistant:
         _not_said(answer, shown[:QUOTES_SHOWN], hits)
 
     def _after_echo(
-        self, answer: Answer, question: str, focus: Sentence, shown: list[Sentence], hits: list[Hit], drafting: _Drafting,
-        viewer: Viewer,
+        self, answer: Answer, question: str, kind: asked.Kind | None, focus: Sentence, shown: list[Sentence],
+        hits: list[Hit], drafting: _Drafting, viewer: Viewer,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
-        the question names a thing (a noun) no document the asker may read mentions, the documents do not say;
-        otherwise the sentence closest to it is quoted, for the asker to read the answer in its own words."""
+        the question asks for a kind of fact (a person, a figure) or names a thing (a noun) no document the asker
+        may read mentions, the documents do not say; otherwise the sentence closest to it is quoted, for the
+        asker to read the answer in its own words."""
+        if kind is not None:  # "Who chairs the works council?" -> "The chair is chairs.": no person was found
+            drafting.verdict = {"premise": "supported", "answer": f"repeats the question, which asks for a {kind}"}
+            _not_said(answer, shown[:QUOTES_SHOWN], hits)
+            return
         # Tagged only here, on an echo: most answers need no nouns.
         english = drafting.asked_in == language.DEFAULT
         nouns = asked.nouns(question) if english else facts.content_words(question)
@@ -393,6 +400,7 @@ class Assistant:
                 for i, s in enumerate(drafting.sentences)
             ],  # fmt: skip
             "drafts": drafting.attempts,
+            "generated_tokens": drafting.generated,
             "verdict": drafting.verdict,
             "outcome": answer.outcome,
             "settings": {

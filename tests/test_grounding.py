@@ -224,6 +224,16 @@ def test_a_reply_that_only_repeats_the_question_about_what_the_documents_name_qu
     assert answer.text == f"{prompts.QUOTED} “Breakfast is served from 07:30.” [1]"
 
 
+def test_a_reply_that_only_repeats_a_question_asking_for_a_kind_of_fact_found_none_and_is_not_said():
+    # The closest line names a role (the CISO), which quoted after "The documents say:" would read as the chair.
+    council = "Access to a mailbox is only possible with the approval of the works council and the CISO."
+    llm = ScriptedLLM(write="The chair is chairs.")
+    answer = answer_from(assistant_with(llm, council), "Who chairs the works council?", [hit(1, council)])
+
+    assert answer.outcome == "not_said" and not_said_at_first(answer.text)
+    assert answer.provenance["verdict"]["answer"] == "repeats the question, which asks for a person"
+
+
 def test_a_wrong_premise_is_named_and_corrected_from_the_evidence():
     llm = ScriptedLLM(write="Tarnwick went public in 1987.")
     answer = answer_from(assistant_with(llm, HISTORY), "In which year did Tarnwick go public, 2019?", [hit(1, HISTORY)])
