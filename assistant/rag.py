@@ -38,6 +38,9 @@ _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
 
+# The two tries at a draft, each with the status shown meanwhile: written in the model's words, then copied.
+_TRIES = ((prompts.answer_messages, prompts.WRITING), (prompts.extract_messages, prompts.RETRYING))
+
 Outcome = Literal["answered", "quoted", "premise_corrected", "not_said", "nothing_found"]
 AnswerCheck = Literal["facts", "facts+model"]
 
@@ -273,7 +276,7 @@ class Assistant:
         drafting.asked_in = language.of_question(question, self.retriever.languages())
         written_in = language.name(drafting.asked_in) if drafting.asked_in != language.DEFAULT else None
         missed_the_fact = True  # no draft rested on any sentence: each gave no fact of the kind asked, or a wrong one
-        for messages, step in ((prompts.answer_messages, prompts.WRITING), (prompts.extract_messages, prompts.RETRYING)):
+        for messages, step in _TRIES:
             yield Progress(step)
             prompt = messages(question, [s.text for s in shown], written_in)
             pieces = list(self.llm.stream(prompt, self.options, cancel))

@@ -70,7 +70,9 @@ class Answering:
                 return event
         raise asyncio.CancelledError("the caller went away")
 
-    async def _generate(self, question, viewer, history, k, cancel: threading.Event) -> AsyncIterator[Progress | Token | Answer]:
+    async def _generate(
+        self, question, viewer, history, k, cancel: threading.Event
+    ) -> AsyncIterator[Progress | Token | Answer]:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
 
@@ -95,7 +97,7 @@ class Answering:
                     first = False
                 elif isinstance(event, Answer):
                     self.metrics.answers.labels("nothing_found" if event.found_nothing else "answered").inc()
-                    self.metrics.tokens.inc(event.provenance.get("generated_tokens", 0))
+                    self.metrics.tokens.inc(event.provenance["generated_tokens"])
                 yield event
         finally:
             cancel.set()
