@@ -1,8 +1,9 @@
 """What kind of fact a question asks for, and whether a text gives one.
 
 "How much …" wants a figure, "On which day …" a day or date, "What time …" a
-time of day, "Who …" a person or a role. A reply of the wrong kind ("within two
-days" for "which day", "you can reach him at …" for "who") answers something
+time of day, "When …" any of those, a year or a span, "Who …" a person or a
+role. A reply of the wrong kind ("within two days" for "which day", "you can
+reach him at …" for "who") answers something
 else, however well its words match; and the sentence that answers is most
 often among those holding a fact of the asked kind. Only English questions are
 read this way; any other question asks for nothing in particular.
@@ -17,12 +18,12 @@ from typing import Literal
 
 from assistant import facts
 
-Kind = Literal["figure", "day", "time", "person"]
+Kind = Literal["figure", "day", "time", "when", "person"]
 
 # Checked in this order: "what time" before the figure's "how long".
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("time", re.compile(r"\b(?:what|which) time\b|\bat what hour\b", re.I)),
-    ("day", re.compile(r"\b(?:which|what) (?:day|date|weekday)\b|\bby when\b", re.I)),
+    ("day", re.compile(r"\b(?:which|what) (?:day|date|weekday|month)\b|\bby when\b", re.I)),
     (
         "figure",
         re.compile(
@@ -34,12 +35,25 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+    (
+        "when",
+        re.compile(
+            r"^\s*when\b|\bwhen (?:do|does|did|is|are|was|were|will|can|should|must|has|have)\b"
+            r"|\b(?:which|what) year\b",
+            re.I,
+        ),
+    ),
     ("person", re.compile(r"^\s*(?:who|whom)\b|\bto whom\b|\bwho (?:do|should|can|must)\b", re.I)),
 )
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b(?:noon|midnight)\b", re.I)
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}\b|\b(?:daily|every day|weekdays?|weekends?|today|tomorrow)\b", re.I)
 _MONTH = "(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b", re.I)
+_YEAR_OR_SPAN = re.compile(
+    r"\b(?:1[89]|20)\d{2}\b|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
+    r"(?:days?|weeks?|months?|years?|hours?)\b",
+    re.I,
+)
 _ROLE = re.compile(
     r"\b(?:officer|manager|head|team|desk|department|hr|it|council|reception|supervisor|lead|director|ciso|committee|"
     r"service|support|colleague|buddy|assistant|administrator|admin|contact|office|owner|representative)s?\b",
@@ -62,6 +76,9 @@ def gives(text: str, kind: Kind | None, question: str = "") -> bool:
         return any(any(c.isdigit() for c in fact) for fact in stated) or _new(_TIME, text, question)
     if kind == "time":
         return _new(_TIME, text, question)
+    if kind == "when":  # a date, a time of day, a year or a span of time ("within 30 days"); "today" is none
+        dated = stated & facts.NAMED_DATES or _new(_DAY_OF_MONTH, text, question)
+        return bool(dated or _new(_TIME, text, question) or _new(_YEAR_OR_SPAN, text, question))
     if kind == "day":
         return bool(stated & facts.NAMED_DATES or _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question))
     return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question)

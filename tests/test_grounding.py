@@ -299,7 +299,10 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("What does the on-site calibration service cost?", "figure"),
         ("On which day can I see the company doctor?", "day"),
         ("By when must I finish the training?", "day"),
+        ("Which month's payslip has the Christmas bonus on it?", "day"),
         ("What time does the canteen close?", "time"),
+        ("When did the policy come into force?", "when"),
+        ("In which year was the company founded?", "when"),
         ("Who do I talk to about a conflict of interest?", "person"),
         ("Can I bring my dog?", None),
         ("Where is the assembly point?", None),
@@ -322,6 +325,13 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("It closes in the afternoon.", "What time does the canteen close?", False),
         ("Disclose it to the Compliance Officer, Dr. Paul Wenger.", "Who do I talk to?", True),
         ("You can reach him by e-mail.", "Who do I talk to?", False),
+        ("With the November salary.", "Which month's payslip has the bonus on it?", True),
+        ("On the 25th of each month.", "Which month's payslip has the bonus on it?", False),
+        ("It came into force on 1 April 2025.", "When did the policy come into force?", True),
+        ("Within 30 days of the trip.", "When do I hand in my expenses?", True),
+        ("At 14:00.", "When does the canteen close?", True),
+        ("It was published on the intranet.", "When did the policy come into force?", False),
+        ("Today it serves the Benelux.", "When did the Rotterdam office open?", False),  # "today" dates nothing
     ],
 )
 def test_whether_a_reply_gives_the_kind_of_fact_asked_for(reply, question, gives):
