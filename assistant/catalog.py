@@ -111,6 +111,14 @@ def default_model_name(settings: Settings) -> str:
     return settings.model or _registry(settings).get("default") or _catalog().get("default", DEFAULT_MODEL)
 
 
+def models_needed(settings: Settings) -> list[str]:
+    """The models answering needs: the default one, and the one that confirms answers (answer_check "facts+model")."""
+    names = [default_model_name(settings)]
+    if settings.answer_check == "facts+model" and settings.check_model and settings.check_model not in names:
+        names.append(settings.check_model)
+    return names
+
+
 def active_model(settings: Settings, name: str | None = None) -> ModelEntry:
     """The model that will answer, checked to be on disk."""
     entry = find_model(settings, name or default_model_name(settings))

@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
+CHECK_MODEL = "qwen2.5-coder-1.5b-instruct"  # confirms answers: see the check_model setting
 
 
 def config_file() -> Path:
@@ -158,9 +159,16 @@ class Settings(BaseSettings):
         6, ge=1, le=20, description="Best-matching sentences of the retrieved chunks the model chooses the answer's evidence among."
     )
     answer_check: Literal["facts", "facts+model"] = Field(
-        "facts",
+        "facts+model",
         description="How an answer is checked against its evidence before it is shown: `facts` (every figure, date, "
-        "name and code of the question and the answer is found in it), `facts+model` (and the model confirms it).",
+        "name and code of the question and the answer is found in it), `facts+model` (and check_model confirms "
+        "that the sentence it rests on answers the question).",
+    )
+    check_model: str | None = Field(
+        CHECK_MODEL,
+        description="Model that confirms answers when answer_check is `facts+model`: a catalog name or one added "
+        "with `enclave models add`, run in-process (empty: the answering model confirms its own). The 0.5B model "
+        "confirmed wrong answers as often as right ones; the 1.5B tells them apart (README, Answer quality).",
     )
     min_relevance: float = Field(
         0.25,

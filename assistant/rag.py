@@ -31,6 +31,8 @@ SNIPPET_CHARS = 300
 QUOTES_SHOWN = 2  # closest sentences quoted when the documents do not say
 WRITTEN_FROM = 3  # best sentences the model writes the answer from
 FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sentence must hold
+CHECKED_CHARS = 4000  # of the sentence the check model reads: about 1,000 tokens, within its context
+HEADING_WORDS = 8  # a line this short without a full stop heads what follows it
 _YES_NO = frozenset({"yes", "no", "not"})
 RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to be about the question at all
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
@@ -151,9 +153,11 @@ class Assistant:
         source_tokens: int = 4096,
         answer_check: AnswerCheck = "facts",
         evidence_sentences: int = evidence.CANDIDATES,
+        checker: Callable[[], LLM] | None = None,
     ):
         self.retriever = retriever
         self._llm = llm  # loaded on first use: search needs no model
+        self._checker = checker or llm  # the model that confirms answers (answer_check "facts+model")
         self.top_k = top_k
         self.min_relevance = min_relevance
         self.relevance_margin = relevance_margin
@@ -231,7 +235,7 @@ class Assistant:
     def replay(self, provenance: dict) -> Answer:
         """Answer a stored answer's question again from the chunks it was answered from, with the settings
         it recorded (the model is the caller's choice: the runtime's)."""
-        recorded = Assistant(self.retriever, self._llm, **provenance["settings"])
+        recorded = Assistant(self.retriever, self._llm, checker=self._checker, **provenance["settings"])
         question = provenance["question"]
         ids = [r["chunk_id"] for r in provenance["retrieved"]]
         embedding = self.retriever.embedder.embed_query(question)
@@ -285,7 +289,7 @@ class Assistant:
             drafting.attempts.append(draft)
             yield Progress(prompts.CHECKING)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
-                self._after_echo(answer, question, kind, focus, shown, hits, drafting, viewer)
+                self._after_echo(answer, question, kind, focus, shown, hits, drafting, viewer, cancel)
                 return
             support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
@@ -303,12 +307,12 @@ class Assistant:
 
     def _after_echo(
         self, answer: Answer, question: str, kind: asked.Kind | None, focus: Sentence, shown: list[Sentence],
-        hits: list[Hit], drafting: _Drafting, viewer: Viewer,
+        hits: list[Hit], drafting: _Drafting, viewer: Viewer, cancel,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
         the question asks for a kind of fact (a person, a figure) or names a thing (a noun) no document the asker
         may read mentions, the documents do not say; otherwise the sentence closest to it is quoted, for the
-        asker to read the answer in its own words."""
+        asker to read the answer in its own words, once the check model (if asked for) finds it answers."""
         if kind is not None:  # "Who chairs the works council?" -> "The chair is chairs.": no person was found
             drafting.verdict = {"premise": "supported", "answer": f"repeats the question, which asks for a {kind}"}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -319,6 +323,11 @@ class Assistant:
         unknown = self.retriever.unknown_words(sorted(set(nouns)), viewer)
         if unknown:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
+            _not_said(answer, shown[:QUOTES_SHOWN], hits)
+            return
+        if self.answer_check == "facts+model" and not self._confirmed(question, _under_heading(focus), cancel):
+            drafting.verdict = {"premise": "supported", "answer": "repeats the question; the check model found the "
+                                "closest sentence does not answer it"}  # fmt: skip
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
             return
         drafting.verdict = {"premise": "supported", "answer": "repeats the question: the closest sentence is quoted"}
@@ -350,14 +359,21 @@ class Assistant:
         gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
         if gaps:
             return support, "rests on a sentence without the question's " + ", ".join(sorted(gaps))
-        if self.answer_check == "facts+model" and not self._confirmed(question, support.text, draft, cancel):
-            return support, "the model found it not entailed"
+        if self.answer_check == "facts+model" and not self._confirmed(question, _under_heading(support), cancel):
+            return support, "the check model found the sentence does not answer the question"
         return support, None
 
-    def _confirmed(self, question: str, sentence: str, draft: str, cancel) -> bool:
-        options = GenerationOptions(max_tokens=8, temperature=0.0, json_schema=prompts.CONFIRM_SCHEMA)
-        reply = "".join(self.llm.stream(prompts.confirm_messages(question, sentence, draft), options, cancel))
+    def _confirmed(self, question: str, sentence: str, cancel) -> bool:
+        options = GenerationOptions(max_tokens=20, temperature=0.0, json_schema=prompts.CONFIRM_SCHEMA)
+        messages = prompts.confirm_messages(question, sentence[:CHECKED_CHARS])
+        reply = "".join(self._checker().stream(messages, options, cancel))
         return _verdict(reply) != "no"
+
+    def _check_model(self) -> dict | None:
+        if self.answer_check != "facts+model":
+            return None
+        checker = self._checker()
+        return {"name": checker.name, "sha256": checker.sha256}
 
     def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
         """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score.
@@ -389,6 +405,7 @@ class Assistant:
         llm = self.llm if not answer.found_nothing else None
         return {
             "model": {"name": llm.name, "sha256": llm.sha256} if llm else None,
+            "check_model": self._check_model() if llm else None,
             "prompt_version": prompts.VERSION,
             "question": answer.standalone_question or answer.question,
             "language": drafting.asked_in,
@@ -437,6 +454,13 @@ def _window(sentence: Sentence) -> str:
     """The sentence with the one before it in its passage: a heading or lead-in ("2024 in numbers") often
     says what a line's figures are about."""
     return f"{sentence.before}\n{sentence.text}" if sentence.before else sentence.text
+
+
+def _under_heading(sentence: Sentence) -> str:
+    """The sentence with the line before it when that line is a heading ("2024 in numbers"), which says what the
+    sentence is about; a whole sentence before it only distracts the check from what this one says."""
+    heading = sentence.before and len(sentence.before.split()) <= HEADING_WORDS and not sentence.before.endswith(".")
+    return f"{sentence.before}: {sentence.text}" if heading else sentence.text
 
 
 def premise_gaps(question: str, sentence: str, context: str) -> set[str]:

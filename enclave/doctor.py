@@ -66,6 +66,7 @@ def diagnose(runtime: Runtime, repair: bool = False, progress: Progress = _quiet
     checks = [
         ("egress guard", lambda: egress_guard(runtime), None),
         ("language model", lambda: language_model(runtime, progress), None),
+        ("check model", lambda: check_model(runtime, progress), None),
         ("embedding model", lambda: embedding_model(runtime, progress), None),
         ("database migrations", lambda: migrations(runtime), lambda: repair_migrations(runtime)),
         ("vectors", lambda: vectors(runtime), lambda: repair_vectors(runtime)),
@@ -113,15 +114,29 @@ def language_model(runtime: Runtime, progress: Progress) -> Check:
     settings = runtime.settings
     if settings.llm_backend == "openai":
         return Check("language model", True, f"served at {', '.join(settings.llm_url)} (checked by its server)")
-    entry = catalog.find_model(settings, runtime.model_name)
+    return _model_file("language model", runtime, runtime.model_name, progress)
+
+
+def check_model(runtime: Runtime, progress: Progress) -> Check:
+    """The model that confirms answers (answer_check "facts+model"), when it is not the answering one."""
+    settings = runtime.settings
+    if settings.answer_check != "facts+model":
+        return Check("check model", True, "none: answers are checked by their facts")
+    if not settings.check_model or settings.check_model == runtime.model_name:
+        return Check("check model", True, "the answering model confirms its own answers")
+    return _model_file("check model", runtime, settings.check_model, progress)
+
+
+def _model_file(label: str, runtime: Runtime, name: str, progress: Progress) -> Check:
+    entry = catalog.find_model(runtime.settings, name)
     if not entry.present:
-        return Check("language model", False, f"{entry.name} is not on disk at {entry.path}; run `enclave models pull`")
+        return Check(label, False, f"{entry.name} is not on disk at {entry.path}; run `enclave models pull`")
     if not entry.sha256:
-        return Check("language model", True, f"{entry.name} at {entry.path} (no published sha256 to compare)")
+        return Check(label, True, f"{entry.name} at {entry.path} (no published sha256 to compare)")
     digest = _verified_sha256(runtime, entry.path, progress)
     if digest != entry.sha256:
-        return Check("language model", False, f"{entry.path} has sha256 {digest}, not {entry.sha256}; pull it again")
-    return Check("language model", True, f"{entry.name}, sha256 matches the catalog")
+        return Check(label, False, f"{entry.path} has sha256 {digest}, not {entry.sha256}; pull it again")
+    return Check(label, True, f"{entry.name}, sha256 matches the catalog")
 
 
 def embedding_model(runtime: Runtime, progress: Progress) -> Check:

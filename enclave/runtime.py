@@ -38,6 +38,7 @@ from .sink import IngestionSink
 
 INDEX_WRITES_LOCK = "index-writes.lock"
 ANSWERING_LOCK = "answering.lock"  # held shared by each process answering: background embedding waits for it
+CHECK_CONTEXT = 2048  # the check model's context, in tokens: it reads a question and one sentence
 
 
 def rebuild_keywords(keywords: KeywordIndex, store: VectorStore) -> int:
@@ -71,6 +72,7 @@ class Runtime:
         self.model = model
         self.index_lock = index_lock
         self._llm: LLM | None = None
+        self._checker: LLM | None = None
         self._llm_lock = threading.Lock()
 
     @cached_property
@@ -165,6 +167,19 @@ class Runtime:
                 self._llm = get_llm(self.settings, self.model)
             return self._llm
 
+    def checker(self) -> LLM:
+        """The model that confirms answers (answer_check "facts+model"): check_model, run in-process, else the
+        answering model."""
+        name = self.settings.check_model
+        if not name or name == self.model_name:
+            return self.llm()
+        with self._llm_lock:
+            if self._checker is None:
+                # A question and one sentence: a small context keeps its buffers small.
+                in_process = {"llm_backend": "llamacpp", "context_size": min(self.settings.context_size, CHECK_CONTEXT)}
+                self._checker = get_llm(self.settings.model_copy(update=in_process), name)
+            return self._checker
+
     @property
     def llm_loaded(self) -> bool:
         return self._llm is not None
@@ -196,4 +211,5 @@ class Runtime:
             source_tokens=s.source_tokens,
             answer_check=s.answer_check,
             evidence_sentences=s.evidence_sentences,
+            checker=self.checker,
         )

@@ -30,6 +30,9 @@ TEST_CONTEXT_SIZE = 2048
 TEST_ANSWER_TOKENS = 96
 # Greedy decoding: the small model gives the same answer on every run.
 TEST_TEMPERATURE = 0.0
+# Answers are checked by their facts: a test of the check model asks for "facts+model" (tests/test_answers.py), the
+# others answer with the one session model, not a second, three times larger one.
+TEST_ANSWER_CHECK = "facts"
 
 
 def _without_enclave_variables(environ: dict[str, str]) -> dict[str, str]:
@@ -37,12 +40,13 @@ def _without_enclave_variables(environ: dict[str, str]) -> dict[str, str]:
 
 
 def _isolated_settings(**values) -> Settings:
-    """Settings built from ``values`` and defaults only: no ENCLAVE_* variable, no enclave.toml."""
+    """Settings built from ``values`` and defaults only (answers checked by their facts unless ``values`` say
+    otherwise): no ENCLAVE_* variable, no enclave.toml."""
     with pytest.MonkeyPatch.context() as mp:
         for key in [k for k in os.environ if k.startswith("ENCLAVE_")]:
             mp.delenv(key)
         mp.setenv("ENCLAVE_CONFIG", str(REPO / "tests" / "no-such-enclave.toml"))
-        return Settings(**values)
+        return Settings(**{"answer_check": TEST_ANSWER_CHECK, **values})
 
 
 @pytest.fixture(autouse=True)
@@ -192,6 +196,7 @@ def enclave_environment(data_dir: Path | None = None, env: dict[str, str | None]
             "ENCLAVE_CONTEXT_SIZE": str(TEST_CONTEXT_SIZE),
             "ENCLAVE_MAX_ANSWER_TOKENS": str(TEST_ANSWER_TOKENS),
             "ENCLAVE_TEMPERATURE": str(TEST_TEMPERATURE),
+            "ENCLAVE_ANSWER_CHECK": TEST_ANSWER_CHECK,
             # Wide enough that rich never wraps or truncates table cells.
             "COLUMNS": "250",
         }

@@ -8,18 +8,21 @@ not see being used to answer them; more passages read than the source budget
 allows; each kind of question answered the wrong way (a paraphrase refused,
 a false premise accepted, a question about something no document names
 answered); a swapped date passing the premise check, or its true twin refused;
-a document's instructions obeyed; a stored answer that cannot be replayed.
+a document's instructions obeyed; a stored answer that cannot be replayed; an
+answer from a line about another thing confirmed by the check model.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import uuid
 
 import pytest
 
 from assistant import accounts, prompts
 from assistant.access import Access, Viewer
+from assistant.config import CHECK_MODEL
 from assistant.db.models import Conversation, Message
 from assistant.llm import LLM
 from assistant.rag import Answer, Progress, Token
@@ -27,7 +30,7 @@ from enclave.evaluation.judged import not_said_at_first
 from enclave.folders import ingest_paths
 from ingest.documents import SourceDocument
 from ingest.index import Source
-from tests.conftest import DOCUMENT_FACTS, runtime_with, settings_for
+from tests.conftest import DOCUMENT_FACTS, REPO, runtime_with, settings_for
 from tests.fakes import SlowLLM
 
 FACT_FILE = "facilities.docx"
@@ -193,6 +196,35 @@ def test_a_stored_answer_is_replayed_with_the_same_model_and_chunks(answering, c
     assert "Same answer and sources." in replayed.stdout and answer.text in replayed.stdout
     assert missing.returncode == 1 and "no stored answer with id no-such-message" in missing.stderr
     assert unrecorded.returncode == 1 and "was stored before answers recorded their provenance" in unrecorded.stderr
+
+
+@pytest.fixture(scope="module")
+def checking(tmp_path_factory, embedder, llm):
+    """Answers confirmed by the check model, the 1.5B (answer_check "facts+model", the default), over two of the
+    sample company's documents: the remote work policy (its internet allowance) and the IT and HR FAQ."""
+    folder = tmp_path_factory.mktemp("checked") / "docs"
+    folder.mkdir()
+    for name in ("remote_work_policy.md", "it_hr_faq.md"):
+        shutil.copy(REPO / "samples" / name, folder / name)
+    settings = settings_for(data_dir=tmp_path_factory.mktemp("checked-data"), answer_check="facts+model")
+    runtime = runtime_with(settings, embedder, llm)
+    assert ingest_paths(runtime.sink, [folder]).ok
+    return runtime
+
+
+@pytest.mark.llm
+def test_the_check_model_refuses_an_answer_from_a_line_about_another_thing_and_confirms_the_right_one(checking):
+    # The facts check passes "The commuting allowance is 20 EUR": each word is in the documents, the figure in
+    # the internet allowance's line. Only reading that line against the question shows it answers another thing.
+    refused = checking.assistant.answer("How much is the commuting allowance?", Viewer.operator())
+    confirmed = checking.assistant.answer("How much internet allowance do I get working from home?", Viewer.operator())
+
+    assert refused.outcome == "not_said" and not_said_at_first(refused.text)
+    assert refused.provenance["drafts"], "the model wrote a draft, which the check model refused"
+    assert refused.provenance["verdict"]["answer"] == "the check model found the sentence does not answer the question"
+    assert confirmed.outcome == "answered" and "20 EUR" in confirmed.text
+    assert confirmed.sources[0].hit.origin.title == "remote_work_policy.md"
+    assert confirmed.provenance["check_model"]["name"] == CHECK_MODEL != confirmed.provenance["model"]["name"]
 
 
 def store_answer(runtime, answer: Answer, asker: str = "replayer@example.com") -> str:

@@ -169,7 +169,8 @@ def test_an_answer_is_written_from_the_best_sentences_and_cites_the_one_it_rests
 
 def test_a_draft_stating_a_figure_no_sentence_holds_is_retried_by_copying_then_refused():
     llm = ScriptedLLM(write="The canteen closes at 15:00.", extract="It closes at 16:00.")
-    answer = answer_from(assistant_with(llm, CANTEEN), "When does the canteen close?", [hit(1, CANTEEN)])
+    # A question asking for no kind of fact: nothing is quoted in the drafts' place ("When …" asks for a time).
+    answer = answer_from(assistant_with(llm, CANTEEN), "Is the canteen open in the afternoon?", [hit(1, CANTEEN)])
 
     assert written(llm) == [prompts.ANSWER_RULES, prompts.EXTRACT_RULES]
     assert answer.outcome == "not_said" and not_said_at_first(answer.text)
@@ -250,7 +251,7 @@ def test_the_model_confirms_the_answer_when_the_check_asks_it_to():
     answer = answer_from(assistant, "When does the canteen close?", [hit(1, CANTEEN)])
 
     assert answer.outcome == "not_said"
-    assert answer.provenance["verdict"]["answer"] == "the model found it not entailed"
+    assert answer.provenance["verdict"]["answer"] == "the check model found the sentence does not answer the question"
     confirming = [options for messages, options in llm.requests if messages[0].content == prompts.CONFIRM_RULES]
     assert [o.json_schema for o in confirming] == [prompts.CONFIRM_SCHEMA] * 2
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from assistant import catalog
+from assistant.config import CHECK_MODEL, DEFAULT_MODEL
 from assistant.errors import ConfigurationError, ModelIntegrityError
 from enclave.model_pull import pull, sha256_of
 from tests.conftest import MODELS_DIR
@@ -157,3 +158,13 @@ def test_the_default_model_on_disk_matches_the_catalog(make_settings):
     assert sha256_of(entry.path) == entry.sha256
     with entry.path.open("rb") as f:
         assert f.read(4) == catalog.GGUF_MAGIC
+
+
+def test_pulling_without_a_name_installs_the_models_answering_needs(make_settings):
+    checked = make_settings(answer_check="facts+model")
+
+    assert catalog.models_needed(checked) == [catalog.default_model_name(checked), CHECK_MODEL]
+    assert catalog.models_needed(make_settings(answer_check="facts")) == [catalog.default_model_name(checked)]
+    # A model that confirms its own answers is pulled once; no check model, none.
+    for itself in (DEFAULT_MODEL, ""):
+        assert catalog.models_needed(make_settings(answer_check="facts+model", check_model=itself)) == [DEFAULT_MODEL]

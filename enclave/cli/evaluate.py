@@ -17,6 +17,8 @@ from ..evaluation.scratch import scratch_settings
 from ..runtime import Runtime
 from .common import counting_progress, err, load_settings, out, runtime
 
+ANSWER_SAMPLE = 200  # questions answered by default: a fixed sample of a public benchmark
+
 
 def evaluate(
     dataset: str = typer.Argument(
@@ -29,7 +31,10 @@ def evaluate(
         None, "--limit", min=1, help="Search for a fixed sample of this many questions (default: all)."
     ),
     answers: bool = typer.Option(False, "--answers", help="Also have the LLM answer a fixed sample of questions, and score it."),
-    answer_limit: int = typer.Option(200, "--answer-limit", min=1, help="How many questions --answers asks (a fixed sample)."),
+    answer_limit: int | None = typer.Option(
+        None, "--answer-limit", min=1,
+        help=f"How many questions --answers asks (a fixed sample; default {ANSWER_SAMPLE}, all of a judged set's).",
+    ),  # fmt: skip
     model: str | None = typer.Option(None, "--model", help="Answer with this model instead of the default."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout instead of tables."),
     output: Path | None = typer.Option(
@@ -52,7 +57,8 @@ def evaluate(
     else:  # a benchmark's own index, beside the appliance's
         evaluating = Runtime(scratch_settings(load_settings(), chosen.name), model=model, index_lock="exclusive")
     with _progress_bars() as track:
-        result = runner.run(chosen, evaluating, limit, answer_limit, answers, track)
+        every_judged = None if chosen.answer_kind == "judged" else ANSWER_SAMPLE  # its parts are reported apart
+        result = runner.run(chosen, evaluating, limit, answer_limit or every_judged, answers, track)
 
     model_name = evaluating.llm().name if answers else None
     built = report.build(result, evaluating.settings, evaluating.embedder.name, model_name)

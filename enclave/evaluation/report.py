@@ -17,8 +17,9 @@ from .runner import Result
 # What shapes the numbers: the index (chunking, embeddings), retrieval, and how answers are made.
 RETRIEVAL_SETTINGS = ("chunk_size", "chunk_overlap", "top_k", "reranker_model")
 ANSWER_SETTINGS = (
-    "context_size", "source_tokens", "evidence_sentences", "answer_check", "max_answer_tokens", "temperature", "min_relevance", "relevance_margin"
-)
+    "context_size", "source_tokens", "evidence_sentences", "answer_check", "check_model", "max_answer_tokens",
+    "temperature", "min_relevance", "relevance_margin",
+)  # fmt: skip
 
 
 JUDGED_KINDS = ("answerable", "false_premise", "look_answerable", "unanswerable")
@@ -104,7 +105,7 @@ def _judged_section(report: dict) -> Section:
         row += ["", ""]
     return Section(
         f"Judged answers: {used['model']}, {answers['questions']} questions about samples/ "
-        f"(answer check {used['answer_check']}, top_k {used['top_k']})",
+        f"(answer check {_check(used)}, top_k {used['top_k']})",
         ["part", "questions", "right and cited", "honest", *JUDGED_KINDS, "markers naming no source",
          "first token p50 / p95", "total p50 / p95"],
         rows,
@@ -138,3 +139,10 @@ def tables(report: dict) -> list[Table]:
             table.add_row(*row)
         found.append(table)
     return found
+
+
+def _check(used: dict) -> str:
+    """How answers were checked: "facts", or "facts+model" with the model that confirmed them."""
+    if used["answer_check"] != "facts+model":
+        return used["answer_check"]
+    return f"facts+model by {used.get('check_model') or used['model']}"

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from assistant.db import session_factory
 from assistant.db.models import ConnectorRecord, Document, SyncRun
 from tests.backends.conftest import LlamaServer, free_port, stop, wait_until_ready
-from tests.conftest import ENCLAVE, REPO, TEST_CONTEXT_SIZE, settings_for
+from tests.conftest import ENCLAVE, REPO, TEST_ANSWER_CHECK, TEST_CONTEXT_SIZE, settings_for
 
 pytestmark = pytest.mark.llm
 
@@ -118,6 +118,7 @@ def deployment(postgres, chroma_server, tmp_path_factory) -> Iterator[Deployment
         "ENCLAVE_CONTEXT_SIZE": str(TEST_CONTEXT_SIZE),
         "ENCLAVE_MAX_ANSWER_TOKENS": "48",
         "ENCLAVE_TEMPERATURE": "0",
+        "ENCLAVE_ANSWER_CHECK": TEST_ANSWER_CHECK,
         "ENCLAVE_TOP_K": "2",
     }
     deployment = Deployment(environ, database_url, chroma_server, folder, llms)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.access import Access
+from assistant.config import CHECK_MODEL
 from assistant.store.base import Chunk, ChunkOrigin
 from assistant.store.chroma import ChromaStore
 
@@ -59,8 +60,14 @@ def break_everything(data_dir: Path, lost: str, unindexed: str) -> None:
 def test_doctor_finds_what_was_broken_and_repairs_it(ingested, cli):
     clean = cli("doctor", data_dir=ingested)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert clean.stdout.count("✓") == 8 and "✗" not in clean.stdout
+    assert clean.stdout.count("✓") == 9 and "✗" not in clean.stdout
     assert "qwen2.5-coder-0.5b-instruct, sha256 matches the catalog" in clean.stdout
+    assert "check model: none: answers are checked by their facts" in clean.stdout
+    checked = cli("doctor", data_dir=ingested, env={"ENCLAVE_ANSWER_CHECK": "facts+model"})
+    assert f"check model: {CHECK_MODEL}, sha256 matches the catalog" in checked.stdout
+    elsewhere = {"ENCLAVE_ANSWER_CHECK": "facts+model", "ENCLAVE_CHECK_MODEL": "gemma-3-270m"}  # not pulled
+    missing = cli("doctor", data_dir=ingested, env=elsewhere)
+    assert missing.returncode == 1 and "check model: gemma-3-270m is not on disk" in missing.stdout
 
     ids = document_ids(ingested)
     break_everything(ingested, lost=ids["parking.txt"], unindexed=ids["canteen.txt"])
