@@ -68,7 +68,7 @@ def test_every_task_has_one_fixed_system_turn_reused_for_every_question():
     for messages in (
         prompts.answer_messages("What is alpha?", [passage]),
         prompts.extract_messages("What is alpha?", [passage]),
-        prompts.confirm_messages("What is alpha?", passage, "Alpha is text."),
+        prompts.confirm_messages("What is alpha?", passage),
     ):
         assert [m.role for m in messages] == ["system", "user"]
         assert messages[0].content in (prompts.ANSWER_RULES, prompts.EXTRACT_RULES, prompts.CONFIRM_RULES)
