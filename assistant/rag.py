@@ -325,7 +325,7 @@ class Assistant:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
             return
-        if self.answer_check == "facts+model" and not self._confirmed(question, _under_heading(focus), cancel):
+        if not self._confirmed(question, _under_heading(focus), cancel):
             drafting.verdict = {"premise": "supported", "answer": "repeats the question; the check model found the "
                                 "closest sentence does not answer it"}  # fmt: skip
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -359,11 +359,14 @@ class Assistant:
         gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
         if gaps:
             return support, "rests on a sentence without the question's " + ", ".join(sorted(gaps))
-        if self.answer_check == "facts+model" and not self._confirmed(question, _under_heading(support), cancel):
+        if not self._confirmed(question, _under_heading(support), cancel):
             return support, "the check model found the sentence does not answer the question"
         return support, None
 
     def _confirmed(self, question: str, sentence: str, cancel) -> bool:
+        """Whether ``sentence`` answers ``question``: the check model's verdict, when answer_check asks for it."""
+        if self.answer_check != "facts+model":
+            return True
         options = GenerationOptions(max_tokens=20, temperature=0.0, json_schema=prompts.CONFIRM_SCHEMA)
         messages = prompts.confirm_messages(question, sentence[:CHECKED_CHARS])
         reply = "".join(self._checker().stream(messages, options, cancel))

@@ -119,12 +119,12 @@ def language_model(runtime: Runtime, progress: Progress) -> Check:
 
 def check_model(runtime: Runtime, progress: Progress) -> Check:
     """The model that confirms answers (answer_check "facts+model"), when it is not the answering one."""
-    settings = runtime.settings
-    if settings.answer_check != "facts+model":
+    if runtime.settings.answer_check != "facts+model":
         return Check("check model", True, "none: answers are checked by their facts")
-    if not settings.check_model or settings.check_model == runtime.model_name:
+    name = catalog.separate_check_model(runtime.settings, runtime.model_name)
+    if name is None:
         return Check("check model", True, "the answering model confirms its own answers")
-    return _model_file("check model", runtime, settings.check_model, progress)
+    return _model_file("check model", runtime, name, progress)
 
 
 def _model_file(label: str, runtime: Runtime, name: str, progress: Progress) -> Check:

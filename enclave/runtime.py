@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import egress, language
-from assistant.catalog import default_model_name
+from assistant.catalog import default_model_name, separate_check_model
 from assistant.config import Settings
 from assistant.db import engine_for, session_factory
 from assistant.embeddings import Embedder, get_embedder
@@ -170,8 +170,8 @@ class Runtime:
     def checker(self) -> LLM:
         """The model that confirms answers (answer_check "facts+model"): check_model, run in-process, else the
         answering model."""
-        name = self.settings.check_model
-        if not name or name == self.model_name:
+        name = separate_check_model(self.settings, self.model_name)
+        if name is None:
             return self.llm()
         with self._llm_lock:
             if self._checker is None:
