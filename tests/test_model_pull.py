@@ -168,3 +168,10 @@ def test_pulling_without_a_name_installs_the_models_answering_needs(make_setting
     # A model that confirms its own answers is pulled once; no check model, none.
     for itself in (DEFAULT_MODEL, ""):
         assert catalog.models_needed(make_settings(answer_check="facts+model", check_model=itself)) == [DEFAULT_MODEL]
+
+
+def test_a_check_model_not_on_disk_is_named_with_the_command_that_installs_it(make_runtime, tmp_path):
+    runtime = make_runtime(with_llm=False, answer_check="facts+model", check_model="gemma-3-270m", models_dir=tmp_path)
+
+    with pytest.raises(ConfigurationError, match=r"'gemma-3-270m' is not on disk .*enclave models pull gemma-3-270m"):
+        runtime.checker()
