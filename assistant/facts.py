@@ -33,7 +33,7 @@ NAMED_DATES = frozenset(
 _NOT_NAMES = frozenset(
     """a an the i is are was were do does did can could should would will may must how what when where which who
     whom whose why if in on at for to of and or but my our your their its it this that these those there please
-    yes no ok""".split()
+    yes no ok i'm i've i'll i'd""".split()
 )
 _STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been before being below between both
@@ -96,7 +96,7 @@ def facts(text: str) -> set[str]:
             found.add(_ORDINAL_WORDS[bare])
         elif stem(bare) in NAMED_DATES or bare in NAMED_DATES:
             found.add(bare if bare in NAMED_DATES else stem(bare))
-        elif token[0].isupper() and bare not in _NOT_NAMES and (token.isupper() or not _opens_sentence(text, match.start())):
+        elif token[0].isupper() and bare.replace("’", "'") not in _NOT_NAMES and (token.isupper() or not _opens_sentence(text, match.start())):
             found.add(stem(bare))  # a sentence's first word is capitalised anyway: "List the holidays"
     return found
 
@@ -108,14 +108,35 @@ def _opens_sentence(text: str, at: int) -> bool:
 
 def missing(claimed: str, evidence: str) -> set[str]:
     """The facts of ``claimed`` that ``evidence`` does not state. A figure or code must be there as such;
-    a name is there when each of its words is ("Full-time" in "full-time", "Tarnwick's" in "Tarnwick")."""
-    stated = facts(evidence)
+    a name is there when each of its words is ("Full-time" in "full-time", "Tarnwick's" in "Tarnwick"); a
+    weekday when a span of days holding it is ("Wednesday" in "Monday to Friday", "Saturday" in "weekends")."""
+    stated = facts(evidence) | days_covered(evidence)
     words = set(_WORD.findall(evidence.lower()))
     words |= {stem(w) for w in words}
     return {
         fact for fact in facts(claimed)
         if fact not in stated and (any(c.isdigit() for c in fact) or not set(_WORD.findall(fact)) <= words)
     }  # fmt: skip
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY = "(" + "|".join(_WEEKDAYS) + ")s?"
+_DAY_SPAN = re.compile(rf"\b{_DAY}\s*(?:to|through|until|till|-|–)\s*{_DAY}\b", re.I)
+
+
+def days_covered(text: str) -> set[str]:
+    """The weekdays a span in ``text`` covers: "Monday to Friday" (or "Mon-Fri" spelled out), "weekdays",
+    "weekends"."""
+    lower = text.lower()
+    days: set[str] = set()
+    for first, last in _DAY_SPAN.findall(lower):
+        start, end = _WEEKDAYS.index(first), _WEEKDAYS.index(last)
+        days.update(_WEEKDAYS[start : end + 1] if start <= end else _WEEKDAYS[start:] + _WEEKDAYS[: end + 1])
+    if re.search(r"\bweekdays?\b", lower):
+        days.update(_WEEKDAYS[:5])
+    if re.search(r"\bweekends?\b", lower):
+        days.update(_WEEKDAYS[5:])
+    return days
 
 
 def numbers_missing(claimed: str, evidence: str) -> set[str]:

@@ -320,7 +320,8 @@ class Assistant:
         # Tagged only here, on an echo: most answers need no nouns.
         english = drafting.asked_in == language.DEFAULT
         nouns = asked.nouns(question) if english else facts.content_words(question)
-        unknown = self.retriever.unknown_words(sorted(set(nouns)), viewer)
+        # A weekday the closest sentence covers ("Saturday" by "weekends") is no unknown thing.
+        unknown = self.retriever.unknown_words(sorted(set(nouns) - facts.days_covered(focus.text)), viewer)
         if unknown:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)

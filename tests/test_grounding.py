@@ -81,6 +81,7 @@ def written(llm: ScriptedLLM) -> list[str]:
         ("Team day is on Tuesdays.", {"tuesday"}),
         ("Submit it by 31 March.", {"31", "march"}),
         ("When was Tarnwick founded?", {"tarnwick"}),
+        ("Can I get an advance if I'm short? I’ve asked.", set()),  # "I'm" is all capitals, and no name
     ],
 )
 def test_facts_are_normalised_for_comparison(text, expected):
@@ -96,6 +97,10 @@ def test_facts_are_normalised_for_comparison(text, expected):
         ("until 14:30", "from 11:30 to 14:00", {"14:30"}),
         ("the office of Maria Huber", "Anna Huber's office", {"maria"}),
         ("Full-time staff at Tarnwick's plant", "full-time staff at the Tarnwick plant", set()),
+        ("open on Wednesday", "open Monday to Friday from 11:30", set()),
+        ("paid on a Saturday", "if the 25th falls on a weekend, pay comes the working day before", set()),
+        ("staffed on Saturdays", "staffed Monday to Friday from 07:15", {"saturday"}),
+        ("on Sunday", "Friday - Sunday", set()),
     ],
 )
 def test_missing_facts(claimed, evidence, missing):
