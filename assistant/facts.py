@@ -25,10 +25,9 @@ _ORDINAL_WORDS = {
     "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7",
     "eighth": "8", "ninth": "9", "tenth": "10",
 }  # fmt: skip
-NAMED_DATES = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_MONTH_NAMES = tuple("january february march april may june july august september october november december".split())
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+NAMED_DATES = frozenset(_MONTH_NAMES + _WEEKDAYS)
 # Capitalised words that are no names: question words, and what any sentence may start with.
 _NOT_NAMES = frozenset(
     """a an the i is are was were do does did can could should would will may must how what when where which who
@@ -119,14 +118,12 @@ def missing(claimed: str, evidence: str) -> set[str]:
     }  # fmt: skip
 
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY = "(" + "|".join(_WEEKDAYS) + ")s?"
 _DAY_SPAN = re.compile(rf"\b{_DAY}\s*(?:to|through|until|till|-|–)\s*{_DAY}\b", re.I)
 
 
 def days_covered(text: str) -> set[str]:
-    """The weekdays a span in ``text`` covers: "Monday to Friday" (or "Mon-Fri" spelled out), "weekdays",
-    "weekends"."""
+    """The weekdays a span in ``text`` covers: "Monday to Friday", "Friday - Sunday", "weekdays", "weekends"."""
     lower = text.lower()
     days: set[str] = set()
     for first, last in _DAY_SPAN.findall(lower):
@@ -148,7 +145,7 @@ def numbers_missing(claimed: str, evidence: str) -> set[str]:
     return absent | (_figures(_COUNT, claimed) & only_ordinal) | _measured_otherwise(claimed, evidence)
 
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS = "|".join(_MONTH_NAMES)
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b|\b(" + "|".join(_ORDINAL_WORDS) + r")\b", re.I)
 _CARDINAL = re.compile(r"(?<![\w.,:])(\d+)(?![\w])|\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 # A figure counting something: followed by a word that is not a month ("25 days", not "25 June").
