@@ -171,11 +171,13 @@ class Settings(BaseSettings):
         "confirmed wrong answers as often as right ones; the 1.5B tells them apart (README, Answer quality).",
     )
     min_relevance: float = Field(
-        0.25,
+        0.12,
         ge=-1,
         le=1,
         description="Cosine similarity that makes a chunk related to the question (so does holding half its "
-        "words); when no chunk is, Enclave says it found nothing instead of answering.",
+        "words); when no chunk is, Enclave says it found nothing instead of answering. Low, because a question in "
+        "other words than the page's scores low (\"memory stick\" against \"USB mass storage\": 0.15); the "
+        "answer's checks, not this bar, turn away what the documents do not answer.",
     )
     reranker_model: Path | None = Field(
         None,

@@ -146,7 +146,7 @@ class Assistant:
         retriever: Retriever,
         llm: Callable[[], LLM],
         top_k: int = 5,
-        min_relevance: float = 0.25,
+        min_relevance: float = 0.12,
         relevance_margin: float = 0.2,
         max_answer_tokens: int = 128,
         temperature: float = 0.0,

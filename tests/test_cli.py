@@ -203,7 +203,7 @@ def test_config_shows_env_over_toml_over_defaults(cli, tmp_path):
     assert values["top_k"] == 9  # env beats toml
     assert values["chunk_size"] == 600 and values["temperature"] == 0.3  # toml beats defaults
     assert values["chunk_overlap"] == 50  # env beats defaults
-    assert values["min_relevance"] == 0.25 and values["collection"] == "enclave"  # defaults
+    assert values["min_relevance"] == 0.12 and values["collection"] == "enclave"  # defaults
     assert values["data_dir"] == str(tmp_path / "data")
     assert values["llm_api_key"] == "********" and "sk-from-toml" not in from_cwd.stdout
     other_values = json.loads(from_env_path.stdout.partition("\n")[2])
