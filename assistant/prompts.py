@@ -26,7 +26,7 @@ NOTHING_FOUND = (
 NOT_SAID = "The documents do not say."
 CLOSEST = "The passages closest to your question:"
 # Where the question's own figure or name is not in the passage that is otherwise about it.
-NOT_SAID_THAT = "The documents do not say that: the closest passage does not mention {missing}. What it does say:"
+NOT_SAID_THAT = "The documents do not say that: the closest passage does not mention {missing}. What they do say:"
 QUOTED = "The documents say:"
 # The live status while an answer is made: nothing of it is shown before it has been checked.
 SEARCHING = "Searching the documents you may read"

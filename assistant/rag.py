@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Literal
 
 from assistant import asked, evidence, facts, language, prompts, retrieval
@@ -272,7 +273,7 @@ class Assistant:
         gaps = premise_gaps(question, _window(focus), _context(hits[focus.source]))
         if gaps:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
-            _correct_premise(answer, gaps, focus, hits)
+            _correct_premise(answer, gaps, _what_is_said(gaps, focus, sentences, question), hits)
             return
         others = [s for s in sentences if s is not focus]
         giving_first = sorted(others, key=lambda s: not _gives(s, kind, question, sentences[0]))
@@ -483,9 +484,33 @@ def _not_said(answer: Answer, closest: list[Sentence], hits: list[Hit]) -> None:
     _finish(answer, "not_said", text, quotes, "listed")
 
 
-def _correct_premise(answer: Answer, gaps: set[str], sentence: Sentence, hits: list[Hit]) -> None:
+def _what_is_said(gaps: set[str], focus: Sentence, sentences: list[Sentence], question: str) -> list[Sentence]:
+    """What a premise correction quotes: the sentence the premise was checked against and, when it gives no fact
+    of the kind the question got wrong, the best-ranked related sentence that does ("Can I call the helpdesk on a
+    Saturday?": the contact line, then the one with its hours, "Monday to Friday")."""
+    kinds = {_kind_of(gap) for gap in gaps}
+    if any(asked.gives(focus.text, kind, question) for kind in kinds):
+        return [focus]
+    best = sentences[0]
+    giving = (
+        s for s in sentences
+        if s is not focus and s.score >= best.score * RELATED_SENTENCE and any(asked.gives(s.text, k, question) for k in kinds)
+    )  # fmt: skip
+    return [focus, *islice(giving, 1)]
+
+
+def _kind_of(gap: str) -> asked.Kind:
+    """The kind of fact a premise gap is: "before 2025" a time, "35" a figure, "saturday" a day, "brno" a name."""
+    if gap.startswith("before "):
+        return "when"
+    if any(c.isdigit() for c in gap):
+        return "figure"
+    return "day" if gap in facts.NAMED_DATES else "person"
+
+
+def _correct_premise(answer: Answer, gaps: set[str], said: list[Sentence], hits: list[Hit]) -> None:
     missing = ", ".join(f"“{g}”" for g in sorted(gaps))
-    _finish(answer, "premise_corrected", prompts.NOT_SAID_THAT.format(missing=missing), [(sentence, hits[sentence.source])], "listed")
+    _finish(answer, "premise_corrected", prompts.NOT_SAID_THAT.format(missing=missing), [(s, hits[s.source]) for s in said], "listed")
 
 
 def _finish(

@@ -250,6 +250,20 @@ def test_a_wrong_premise_is_named_and_corrected_from_the_evidence():
     assert not written(llm), "a premise the evidence contradicts needs no model"
 
 
+def test_a_premise_correction_also_quotes_the_line_with_the_kind_of_fact_the_question_got_wrong():
+    helpdesk = (
+        "Call the IT helpdesk on extension 4400 or write to helpdesk@example.com. "
+        "The IT helpdesk is staffed Monday to Friday from 07:30 to 17:00."
+    )
+    llm = ScriptedLLM(write="Yes, you can call the IT helpdesk on a Saturday.")
+    answer = answer_from(assistant_with(llm, helpdesk), "Can I call the IT helpdesk on a Saturday?", [hit(1, helpdesk)])
+
+    assert answer.outcome == "premise_corrected" and "“saturday”" in answer.text
+    assert "extension 4400" in answer.text, "the line the premise was checked against"
+    assert "Monday to Friday" in answer.text, "and the one that says which days"
+    assert [s.hit.chunk_id for s in answer.sources] == ["doc1:0"] and cited_numbers(answer.text) == [1]
+
+
 def test_the_model_confirms_the_answer_when_the_check_asks_it_to():
     llm = ScriptedLLM(write="The canteen closes at 14:00.", confirm='{"verdict": "no"}')
     assistant = assistant_with(llm, CANTEEN, answer_check="facts+model")
