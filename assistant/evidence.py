@@ -29,6 +29,12 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nr|approx|incl|c
 _LIST_MARK = re.compile(r"^\s*(?:[-•*]|\d+[.)]|\[[ xX]?\])\s+")
 # A line break inside a sentence (PDF text wraps lines): before a lower-case word or a figure, after no stop.
 _WRAPPED = re.compile(r"(?<![.!?:;|])[ \t]*\n(?=[ \t]*[a-z0-9(])")
+# Or after a word no sentence or heading ends with, whatever follows ("from 16:00 at the\nDonaupark Pavilion",
+# a mail wrapped at 76 characters): an article, a preposition or a conjunction, English or German.
+_OPEN_ENDED = re.compile(
+    r"(?<!\S)(the|a|an|of|to|at|in|on|by|for|from|with|and|or|der|die|das|den|dem|des|ein|eine|und|oder|mit|von|"
+    r"zu|für|auf|im|am)[ \t]*\n[ \t]*(?=\S)"
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class Sentence:
 def sentences_of(text: str) -> list[str]:
     """The passage's sentences that may answer something (lines of a table or a list count), in order."""
     found: list[str] = []
-    for piece in _joined_after_abbreviations(_BREAK.split(_WRAPPED.sub(" ", _labelled_rows(text)))):
+    unwrapped = _OPEN_ENDED.sub(r"\1 ", _WRAPPED.sub(" ", _labelled_rows(text)))
+    for piece in _joined_after_abbreviations(_BREAK.split(unwrapped)):
         piece = _LIST_MARK.sub("", " ".join(piece.split()))
         while len(piece) > MAX_CHARS:
             cut = piece.rfind(" ", 0, MAX_CHARS)

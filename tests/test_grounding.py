@@ -159,6 +159,13 @@ def test_passages_are_cut_into_sentences_lines_and_list_items():
     ]  # the heading and the FAQ's own question answer nothing
 
 
+def test_a_line_ending_in_an_article_or_preposition_is_joined_to_the_next_whatever_it_begins_with():
+    mail = "Our summer party takes place on Friday from 16:00 at the\nDonaupark Pavilion. Families are welcome.\nFood"
+
+    assert sentences_of(mail)[0] == "Our summer party takes place on Friday from 16:00 at the Donaupark Pavilion."
+    assert sentences_of("Meeting rooms\nDanube - 3rd floor, 16 seats") == ["Danube - 3rd floor, 16 seats"]
+
+
 def test_an_answer_is_written_from_the_best_sentences_and_cites_the_one_it_rests_on():
     llm = ScriptedLLM(write="The canteen closes at 14:00 [2].")
     answer = answer_from(assistant_with(llm, CANTEEN), "When does the canteen close?", [hit(1, CANTEEN, "Office guide.pdf")])
