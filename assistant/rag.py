@@ -491,11 +491,7 @@ def _what_is_said(gaps: set[str], focus: Sentence, sentences: list[Sentence], qu
     kinds = {_kind_of(gap) for gap in gaps}
     if any(asked.gives(focus.text, kind, question) for kind in kinds):
         return [focus]
-    best = sentences[0]
-    giving = (
-        s for s in sentences
-        if s is not focus and s.score >= best.score * RELATED_SENTENCE and any(asked.gives(s.text, k, question) for k in kinds)
-    )  # fmt: skip
+    giving = (s for s in sentences if s is not focus and any(_gives(s, k, question, sentences[0]) for k in kinds))
     return [focus, *islice(giving, 1)]
 
 
