@@ -1,8 +1,9 @@
 """What kind of fact a question asks for, and whether a text gives one.
 
 "How much …" wants a figure, "On which day …" a day or date, "What time …" a
-time of day, "When …" any of those, a year or a span, "Who …" a person or a
-role. A reply of the wrong kind ("within two days" for "which day", "you can
+time of day, "When …" any of those, a year or a span, "Who …" and "What's the
+name of …" a person, a role or a name; "… close?", "until when …" the end of a
+span of time, "… open?" its start. A reply of the wrong kind ("within two days" for "which day", "you can
 reach him at …" for "who") answers something
 else, however well its words match; and the sentence that answers is most
 often among those holding a fact of the asked kind. Only English questions are
@@ -43,7 +44,14 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("person", re.compile(r"^\s*(?:who|whom)\b|\bto whom\b|\bwho (?:do|should|can|must)\b", re.I)),
+    (
+        "person",
+        re.compile(
+            r"^\s*(?:who|whom)\b|\bto whom\b|\bwho (?:do|should|can|must)\b"
+            r"|\bwhat(?:'s|’s| is| was| are| were) (?:the )?names? of\b",
+            re.I,
+        ),
+    ),
 )
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b(?:noon|midnight)\b", re.I)
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}\b|\b(?:daily|every day|weekdays?|weekends?|today|tomorrow)\b", re.I)
@@ -54,8 +62,9 @@ _YEAR_OR_SPAN = re.compile(
     r"(?:days?|weeks?|months?|years?|hours?)\b",
     re.I,
 )
+# "IT" the department, never "it" the pronoun.
 _ROLE = re.compile(
-    r"\b(?:officer|manager|head|team|desk|department|hr|it|council|reception|supervisor|lead|director|ciso|committee|"
+    r"\b(?:officer|manager|head|team|desk|department|hr|(?-i:IT)|council|reception|supervisor|lead|director|ciso|committee|"
     r"service|support|colleague|buddy|assistant|administrator|admin|contact|office|owner|representative)s?\b",
     re.I,
 )
@@ -82,6 +91,39 @@ def gives(text: str, kind: Kind | None, question: str = "") -> bool:
     if kind == "day":
         return bool(stated & facts.NAMED_DATES or _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question))
     return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question)
+
+
+# The words that make a time of day a span's start or its end: "from 16:00", "closes at 14:00", "11:30 to 14:00".
+_STARTING = r"from|opens?|opening|starts?|starting|begins?|beginning"
+_ENDING = r"to|until|till|closes?|closing|ends?|ending|finish(?:es)?|-|–"
+_ENDS_ASKED = re.compile(r"\b(?:until|till) (?:what|which) time\b|\buntil when\b|\bhow late\b"
+                         r"|\b(?:finish(?:es)?|ends?|close[sd]?|closing)\b", re.I)  # fmt: skip
+_STARTS_ASKED = re.compile(r"\bfrom (?:what|which) time\b|\bhow early\b|\b(?:opens?|opening|starts?|begins?)\b", re.I)
+
+
+def wrong_end_of_span(reply: str, sentence: str, question: str) -> str | None:
+    """Which end of a span of time ``reply`` gives from ``sentence`` when it is not the one ``question`` asks
+    for ("start" for "What time does the party finish?" answered with the 16:00 of "from 16:00"), else None.
+    Decided only when the sentence says of each time of day the reply gives which end it is."""
+    wants_end, wants_start = bool(_ENDS_ASKED.search(question)), bool(_STARTS_ASKED.search(question))
+    if wants_end == wants_start:
+        return None
+    given = {m.lower() for m in _TIME.findall(reply)} - {m.lower() for m in _TIME.findall(question)}
+    roles = {_role(sentence, time) for time in given}
+    if not given or None in roles:
+        return None
+    wanted = "end" if wants_end else "start"
+    return None if wanted in roles else roles.pop()
+
+
+def _role(sentence: str, time: str) -> str | None:
+    """Whether ``time`` is a span's start or its end in ``sentence``; None when its words do not say."""
+    at = re.escape(time)
+    if re.search(rf"(?:\b(?:{_ENDING})(?: at)?|[-–])\s*{at}\b", sentence, re.I):
+        return "end"
+    if re.search(rf"\b(?:{_STARTING})(?: at)?\s+{at}\b|\b{at}\s*(?:to|until|till|-|–)\s*\d", sentence, re.I):
+        return "start"
+    return None
 
 
 def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:

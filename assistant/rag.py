@@ -356,6 +356,9 @@ class Assistant:
         unnamed = facts.missing(draft, f"{_context(hits[support.source])}\n{question}")
         if unnamed:
             return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
+        wrong_end = asked.wrong_end_of_span(draft, support.text, question)
+        if wrong_end:
+            return support, f"gives the time of day its sentence names as the {wrong_end}, where the question asks the other"
         # The question's own facts are in the sentence it was written from first (its premise was checked
         # there): a draft resting on a sentence without them answers something else.
         gaps = premise_gaps(question, _window(support), _context(hits[support.source]))

@@ -331,6 +331,7 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("When did the policy come into force?", "when"),
         ("In which year was the company founded?", "when"),
         ("Who do I talk to about a conflict of interest?", "person"),
+        ("What's the name of the water utility we signed the framework contract with?", "person"),
         ("Can I bring my dog?", None),
         ("Where is the assembly point?", None),
     ],
@@ -352,6 +353,8 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("It closes in the afternoon.", "What time does the canteen close?", False),
         ("Disclose it to the Compliance Officer, Dr. Paul Wenger.", "Who do I talk to?", True),
         ("You can reach him by e-mail.", "Who do I talk to?", False),
+        ("It is the framework contract for 4 years.", "What's the name of the water utility we signed with?", False),
+        ("It is Vattenverket Norr.", "What's the name of the water utility we signed with?", True),
         ("With the November salary.", "Which month's payslip has the bonus on it?", True),
         ("On the 25th of each month.", "Which month's payslip has the bonus on it?", False),
         ("It came into force on 1 April 2025.", "When did the policy come into force?", True),
@@ -363,6 +366,35 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
 )
 def test_whether_a_reply_gives_the_kind_of_fact_asked_for(reply, question, gives):
     assert asked.gives(reply, asked.kind_asked(question), question) is gives
+
+
+OPEN = "The canteen is open Monday to Friday from 11:30 to 14:00."
+
+
+@pytest.mark.parametrize(
+    ("reply", "sentence", "question", "wrong_end"),
+    [
+        ("It finishes at 16:00.", "The party is on Friday from 16:00 at the pavilion.", "When does the party finish?", "start"),
+        ("It closes at 11:30.", OPEN, "When does the canteen close?", "start"),
+        ("It closes at 14:00.", OPEN, "When does the canteen close?", None),
+        ("It opens at 14:00.", OPEN, "What time does the canteen open?", "end"),
+        ("Until 14:00.", OPEN, "Until what time is the canteen open?", None),  # "until" and "open": not decided
+        ("Until 18:30.", "The desk is staffed 07:00-18:30.", "How late is the desk staffed?", None),
+        ("At 10:00.", "The welcome session is at 10:00.", "When does the session start?", None),  # neither end said
+        ("It closes in the afternoon.", OPEN, "When does the canteen close?", None),  # no time of day given
+    ],
+)
+def test_a_time_of_day_must_be_the_end_of_the_span_the_question_asks_for(reply, sentence, question, wrong_end):
+    assert asked.wrong_end_of_span(reply, sentence, question) == wrong_end
+
+
+def test_a_draft_giving_the_start_where_the_question_asks_the_end_is_not_shown():
+    party = "Our summer party takes place on Friday, 4 July, from 16:00 at the Donaupark Pavilion. Families are welcome."
+    llm = ScriptedLLM(write="The summer party finishes at 16:00.")
+    answer = answer_from(assistant_with(llm, party), "What time does the summer party finish?", [hit(1, party)])
+
+    assert answer.outcome == "not_said" and not_said_at_first(answer.text) and len(written(llm)) == 2
+    assert "start" in answer.provenance["verdict"]["answer"]
 
 
 def test_only_the_nouns_of_a_question_name_what_it_is_about():
