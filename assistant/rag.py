@@ -358,7 +358,7 @@ class Assistant:
             return support, "names what the evidence does not: " + ", ".join(sorted(unnamed))
         wrong_end = asked.wrong_end_of_span(draft, support.text, question)
         if wrong_end:
-            return support, f"gives the time of day its sentence names as the {wrong_end}, where the question asks the other"
+            return support, f"gives a time its sentence names as the {wrong_end}, where the question asks the other end"
         # The question's own facts are in the sentence it was written from first (its premise was checked
         # there): a draft resting on a sentence without them answers something else.
         gaps = premise_gaps(question, _window(support), _context(hits[support.source]))

@@ -374,7 +374,7 @@ OPEN = "The canteen is open Monday to Friday from 11:30 to 14:00."
 @pytest.mark.parametrize(
     ("reply", "sentence", "question", "wrong_end"),
     [
-        ("It finishes at 16:00.", "The party is on Friday from 16:00 at the pavilion.", "When does the party finish?", "start"),
+        ("It finishes at 16:00.", "The party is on Friday from 16:00.", "When does the party finish?", "start"),
         ("It closes at 11:30.", OPEN, "When does the canteen close?", "start"),
         ("It closes at 14:00.", OPEN, "When does the canteen close?", None),
         ("It opens at 14:00.", OPEN, "What time does the canteen open?", "end"),
