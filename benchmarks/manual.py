@@ -8,9 +8,10 @@ between changes; both parts are reported. For each question and search mode the 
 found are compared with the pages that answer it: recall@1, recall@5 and MRR@10 per kind and part.
 
 The manual is indexed once per chunking and embedding setting into the scratch folder and reused.
-``--embedding-model`` measures another shipped embedding model (results/manual-MODEL.md beside the default's).
+``--embedding-model`` and ``--chunk-size`` measure another shipped embedding model or chunk length (results in
+results/manual-SETTINGS.md, beside the defaults').
 
-    .venv/bin/python -m benchmarks.manual [--embedding-model multilingual-e5-small]
+    .venv/bin/python -m benchmarks.manual [--embedding-model multilingual-e5-small] [--chunk-size 500]
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--show-misses", action="store_true", help="List the tune questions that search ranked by document misses."
     )
     parser.add_argument("--embedding-model", help="A catalog embedding model to measure instead of the default.")
+    parser.add_argument("--chunk-size", type=int, help="A chunk length in characters to measure instead of the default.")
     args = parser.parse_args(argv)
     questions = pgdocs.questions()
-    runtime = indexed_manual(args.embedding_model)
+    chosen = {name: value for name, value in vars(args).items() if name != "show_misses" and value is not None}
+    runtime = indexed_manual(chosen)
     viewer = Viewer(email="bench@enclave.local")
     retriever = runtime.assistant.retriever
     found = {}
@@ -55,13 +58,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         for q, pages in zip(questions, found[BY_DOCUMENT]):
             if q["split"] == "tune" and not set(pages[:5]) & set(q["pages"]):
                 print(f"MISS [{q['kind']}] {q['question']} want={q['pages']} got={pages[:5]}")
-    write_results(results, len(questions), args.embedding_model)
+    write_results(results, len(questions), chosen)
 
 
-def indexed_manual(embedding_model: str | None = None) -> Runtime:
+def indexed_manual(chosen: dict | None = None) -> Runtime:
     """A runtime over the whole manual, indexed into a scratch folder named after the settings that shape
-    the index (reused while they stay the same)."""
-    chosen = {"embedding_model": embedding_model} if embedding_model else {}
+    the index (reused while they stay the same); ``chosen`` settings replace the defaults."""
+    chosen = dict(chosen or {})
+    if "chunk_size" in chosen:  # the overlap keeps its share of the chunk
+        chosen["chunk_overlap"] = chosen["chunk_size"] * Settings().chunk_overlap // Settings().chunk_size
     settings = Settings(**chosen)
     model = (settings.embedding_model or "all-MiniLM-L6-v2").replace("/", "_")
     name = f"manual-{model}-{settings.chunk_size}-{settings.chunk_overlap}"
@@ -108,7 +113,7 @@ def _measure(pairs: list[tuple[dict, list[str]]]) -> dict:
     }
 
 
-def write_results(results: dict, questions: int, embedding_model: str | None = None) -> None:
+def write_results(results: dict, questions: int, chosen: dict) -> None:
     hybrid, by_document = results["hybrid"], results[BY_DOCUMENT]
     rows = [
         (group, numbers["questions"], *(results[mode][group]["recall_at_5"] for mode in ("keyword", "dense", "hybrid")),
@@ -123,15 +128,15 @@ def write_results(results: dict, questions: int, embedding_model: str | None = N
     )  # fmt: skip
     held_out = [g for g in by_document if g.endswith("/ holdout") and g.startswith("all")]
     met = all(by_document[g]["recall_at_5"] >= TARGET_TOP5 for g in [*held_out, "all"])
+    changed = ", ".join(f"{name} {value}" for name, value in chosen.items())
     report.write(
-        f"manual-{embedding_model}" if embedding_model else "manual",
-        f"Long manual: the right page of the PostgreSQL manual, {questions} questions"
-        + (f", embeddings by {embedding_model}" if embedding_model else ""),
+        "-".join(["manual", *(str(value) for value in chosen.values())]),
+        f"Long manual: the right page of the PostgreSQL manual, {questions} questions" + (f", {changed}" if changed else ""),
         {"results": results},
         table,
         [
             "Corpus: all 1,169 pages of the PostgreSQL 15 manual (Debian package postgresql-doc-15), default settings"
-            + (f" but the embedding model ({embedding_model})." if embedding_model else "."),
+            + (f" but {changed}." if changed else "."),
             "A question counts as found when one of its pages is among the first five distinct pages search ranks.",
             "*By document*: hybrid search with `rank_by_document` on (a hit ranked with part of its document's "
             "other best matches), the setting for an index of long manuals; off by default.",
