@@ -1,14 +1,16 @@
 """Batching: the in-process model (one llama.cpp context, one answer at a time) against llama.cpp's
 llama-server with parallel slots (continuous batching: the slots' tokens are decoded together).
 
-The same questions, each with an answering prompt of about 700 tokens (three passages and a question), are
-sent by N users at once (default 16, each asking one after another), through Enclave's own LLM backends:
+The same questions, each with Enclave's answering prompt (the rules, three evidence sentences and the
+question: about 200 tokens; ``--prompt-shape passages``: three whole passages, about 600 tokens, the prompt
+Enclave sent before it answered from evidence sentences), are sent by N users at once (default 16, each asking one after another), through Enclave's own LLM backends:
 ``LlamaCppLLM`` in this process, and ``OpenAIServerLLM`` against ``llama-server --parallel S`` for each S
 (default 1, 2 and 4; started here, with the same model and threads and a context of S x 2048 tokens, so each
 slot has the window the in-process model has). Users beyond the slots wait in the server's queue, as they
 wait in Enclave's own queue for the in-process model.
 
     LLAMA_SERVER=/path/to/llama-server .venv/bin/python -m benchmarks.batching [--users 16] [--slots 1 2 4]
+        [--prompt-shape sentences|passages]
 
 llama-server is not on PyPI or in Debian; build it from the llama.cpp sources inside llama-cpp-python's
 source distribution, with the Makefile's ``LLAMA_CMAKE_ARGS`` (a native build may use instructions a virtual
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import httpx
 
+from assistant import prompts
 from assistant.catalog import active_model
 from assistant.config import DEFAULT_MODEL, Settings
 from assistant.llm import LLM, ChatMessage, GenerationOptions
@@ -49,19 +52,27 @@ PASSAGE = (
 SITES = ("Lisbon", "Porto", "Hamburg", "Lyon", "Turin", "Ghent", "Aarhus", "Graz")
 
 
-def questions(count: int) -> list[list[ChatMessage]]:
-    """``count`` distinct answering prompts (no two share their passages, so no cache helps one of them)."""
-    prompts = []
+PROMPT_SHAPES = ("sentences", "passages")
+
+
+def questions(count: int, shape: str = "sentences") -> list[list[ChatMessage]]:
+    """``count`` distinct answering prompts (no two share their passages or sentences, so no cache helps one of
+    them beyond the rules every prompt starts with)."""
+    asked = []
     for i in range(count):
         site = SITES[i % len(SITES)]
-        passages = "\n\n".join(
-            f"[{k}] " + PASSAGE.format(n=i * 3 + k, site=site, days=(i + k) % 4 + 1, hour=11 + k) * 2 for k in (1, 2, 3)
-        )
-        prompts.append([
+        question = f"How many days a week may {site} employees work from home?"
+        filled = [PASSAGE.format(n=i * 3 + k, site=site, days=(i + k) % 4 + 1, hour=11 + k) for k in (1, 2, 3)]
+        if shape == "sentences":
+            asked.append(prompts.answer_messages(question, [f"{text.split('. ', 2)[1]} (section {i * 3 + k})."
+                                                            for k, text in enumerate(filled, start=1)]))
+            continue
+        passages = "\n\n".join(f"[{k}] " + text * 2 for k, text in enumerate(filled, start=1))
+        asked.append([
             ChatMessage("system", "Answer in one sentence from the numbered passages only, citing one as [n]."),
-            ChatMessage("user", f"{passages}\n\nQuestion: How many days a week may {site} employees work from home?"),
+            ChatMessage("user", f"{passages}\n\nQuestion: {question}"),
         ])  # fmt: skip
-    return prompts
+    return asked
 
 
 def run_callers(llm: LLM, prompts: list[list[ChatMessage]], callers: int) -> dict:
@@ -129,11 +140,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure(name: str, build: Callable[[], LLM], prompts_per_caller: int, callers: int) -> dict:
+def measure(name: str, build: Callable[[], LLM], prompts_per_caller: int, callers: int, shape: str) -> dict:
     report.progress(f"{name}: {callers} user(s)")
     llm = build()
-    run_callers(llm, questions(1), 1)  # warm up: the first call loads or compiles what it needs
-    row = run_callers(llm, questions(prompts_per_caller * callers), callers)
+    run_callers(llm, questions(1, shape), 1)  # warm up: the first call loads or compiles what it needs
+    row = run_callers(llm, questions(prompts_per_caller * callers, shape), callers)
     return {"backend": name, **row}
 
 
@@ -142,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=16, help="Users asking at once.")
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 2, 4], help="llama-server's slots, one row each.")
     parser.add_argument("--per-user", type=int, default=1, help="Questions each user asks, one after another.")
+    parser.add_argument("--prompt-shape", choices=PROMPT_SHAPES, default="sentences",
+                        help="Today's answering prompt (evidence sentences) or the earlier one (whole passages).")
     args = parser.parse_args(argv)
     environment.isolate(environment.fresh_dir("batching"))
     settings = Settings()
@@ -152,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from assistant.llm.llamacpp import LlamaCppLLM
 
     in_process = LlamaCppLLM(model.path, model.name, SLOT_CONTEXT, threads, settings.batch_size)
-    rows = [measure("in-process (one context)", lambda llm=in_process: llm, args.per_user, args.users)]
+    rows = [measure("in-process (one context)", lambda llm=in_process: llm, args.per_user, args.users, args.prompt_shape)]
     del in_process
     if binary:
         from assistant.llm.openai_server import OpenAIServerLLM
@@ -162,13 +175,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             try:
                 rows.append(measure(f"llama-server --parallel {slots}",
                                     lambda url=server.url: OpenAIServerLLM([url], None, None, SLOT_CONTEXT),
-                                    args.per_user, args.users))  # fmt: skip
+                                    args.per_user, args.users, args.prompt_shape))  # fmt: skip
             finally:
                 server.stop()
-    write_results(rows, model.name, threads, binary)
+    write_results(rows, model.name, threads, binary, args.prompt_shape)
 
 
-def write_results(rows: list[dict], model: str, threads: int, binary: Path | None) -> None:
+def write_results(rows: list[dict], model: str, threads: int, binary: Path | None, shape: str) -> None:
     table = report.table(
         ("backend", "users at once", "answers / min", "tokens / s", "first token p50 (s)", "first token p95 (s)",
          "answer p50 (s)"),
@@ -176,16 +189,21 @@ def write_results(rows: list[dict], model: str, threads: int, binary: Path | Non
           r["first_piece_p95_s"], r["answer_p50_s"]) for r in rows],
     )  # fmt: skip
     notes = [
-        f"{model}, {threads} threads, greedy, answers of at most {ANSWER_TOKENS} tokens to prompts of about 700 "
-        "tokens (three passages and a question), each prompt different; all users ask at once, each its questions "
+        f"{model}, {threads} threads, greedy, answers of at most {ANSWER_TOKENS} tokens to "
+        + ("Enclave's answering prompts (rules, three evidence sentences and a question, about 200 tokens)"
+           if shape == "sentences" else "prompts of about 600 tokens (three whole passages and a question)")
+        + ", each prompt different; all users ask at once, each its questions "
         "one after another; one warm-up question before each row. First token is timed from the user's request, "
         "so it includes the wait in the queue.",
         "Tokens / s counts the streamed pieces (one token each) of all answers over the row's wall-clock time.",
     ]
     if binary is None:
         notes.append("llama-server was not measured: set LLAMA_SERVER to its binary (it is not on PyPI or in Debian).")
-    report.write("batching", "Batching: one context in-process vs llama-server's parallel slots",
-                 {"model": model, "threads": threads, "llama_server": str(binary) if binary else None, "rows": rows},
+    report.write("batching" if shape == "sentences" else "batching-passages",
+                 "Batching: one context in-process vs llama-server's parallel slots"
+                 + ("" if shape == "sentences" else ", whole passages"),
+                 {"model": model, "threads": threads, "llama_server": str(binary) if binary else None,
+                  "prompt_shape": shape, "rows": rows},
                  table, notes)  # fmt: skip
 
 
