@@ -3,9 +3,9 @@
 "How much …" wants a figure, "On which day …" a day or date, "What time …" a
 time of day, "When …" any of those, a year or a span, "Who …" and "What's the
 name of …" a person, a role or a name; "… close?", "until when …" the end of a
-span of time, "… open?" its start. A reply of the wrong kind ("within two days" for "which day", "you can
-reach him at …" for "who") answers something
-else, however well its words match; and the sentence that answers is most
+span of time, "… open?" its start. A reply of the wrong kind ("within two days"
+for "which day", "you can reach him at …" for "who") answers something else,
+however well its words match; and the sentence that answers is most
 often among those holding a fact of the asked kind. Only English questions are
 read this way; any other question asks for nothing in particular.
 """
@@ -94,8 +94,9 @@ def gives(text: str, kind: Kind | None, question: str = "") -> bool:
 
 
 # The words that make a time of day a span's start or its end: "from 16:00", "closes at 14:00", "11:30 to 14:00".
+_JOINING = r"to|until|till|[-–]"  # the word between a span's two times
 _STARTING = r"from|opens?|opening|starts?|starting|begins?|beginning"
-_ENDING = r"to|until|till|closes?|closing|ends?|ending|finish(?:es)?|-|–"
+_ENDING = r"to|until|till|closes?|closing|ends?|ending|finish(?:es)?"
 _ENDS_ASKED = re.compile(r"\b(?:until|till) (?:what|which) time\b|\buntil when\b|\bhow late\b"
                          r"|\b(?:finish(?:es)?|ends?|close[sd]?|closing)\b", re.I)  # fmt: skip
 _STARTS_ASKED = re.compile(r"\bfrom (?:what|which) time\b|\bhow early\b|\b(?:opens?|opening|starts?|begins?)\b", re.I)
@@ -121,7 +122,7 @@ def _role(sentence: str, time: str) -> str | None:
     at = re.escape(time)
     if re.search(rf"(?:\b(?:{_ENDING})(?: at)?|[-–])\s*{at}\b", sentence, re.I):
         return "end"
-    if re.search(rf"\b(?:{_STARTING})(?: at)?\s+{at}\b|\b{at}\s*(?:to|until|till|-|–)\s*\d", sentence, re.I):
+    if re.search(rf"\b(?:{_STARTING})(?: at)?\s+{at}\b|\b{at}\s*(?:{_JOINING})\s*\d", sentence, re.I):
         return "start"
     return None
 

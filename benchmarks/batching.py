@@ -3,7 +3,8 @@ llama-server with parallel slots (continuous batching: the slots' tokens are dec
 
 The same questions, each with Enclave's answering prompt (the rules, three evidence sentences and the
 question: about 200 tokens; ``--prompt-shape passages``: three whole passages, about 600 tokens, the prompt
-Enclave sent before it answered from evidence sentences), are sent by N users at once (default 16, each asking one after another), through Enclave's own LLM backends:
+Enclave sent before it answered from evidence sentences), are sent by N users at once (default 16, each
+asking one after another), through Enclave's own LLM backends:
 ``LlamaCppLLM`` in this process, and ``OpenAIServerLLM`` against ``llama-server --parallel S`` for each S
 (default 1, 2 and 4; started here, with the same model and threads and a context of S x 2048 tokens, so each
 slot has the window the in-process model has). Users beyond the slots wait in the server's queue, as they
@@ -63,7 +64,7 @@ def questions(count: int, shape: str = "sentences") -> list[list[ChatMessage]]:
         site = SITES[i % len(SITES)]
         question = f"How many days a week may {site} employees work from home?"
         filled = [PASSAGE.format(n=i * 3 + k, site=site, days=(i + k) % 4 + 1, hour=11 + k) for k in (1, 2, 3)]
-        if shape == "sentences":
+        if shape == "sentences":  # each passage's second sentence, the one about working from home
             asked.append(prompts.answer_messages(question, [f"{text.split('. ', 2)[1]} (section {i * 3 + k})."
                                                             for k, text in enumerate(filled, start=1)]))
             continue

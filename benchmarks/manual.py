@@ -66,7 +66,8 @@ def indexed_manual(chosen: dict | None = None) -> Runtime:
     the index (reused while they stay the same); ``chosen`` settings replace the defaults."""
     chosen = dict(chosen or {})
     if "chunk_size" in chosen:  # the overlap keeps its share of the chunk
-        chosen["chunk_overlap"] = chosen["chunk_size"] * Settings().chunk_overlap // Settings().chunk_size
+        defaults = Settings()
+        chosen["chunk_overlap"] = chosen["chunk_size"] * defaults.chunk_overlap // defaults.chunk_size
     settings = Settings(**chosen)
     model = (settings.embedding_model or "all-MiniLM-L6-v2").replace("/", "_")
     name = f"manual-{model}-{settings.chunk_size}-{settings.chunk_overlap}"
