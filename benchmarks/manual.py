@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from pydantic import ValidationError
+
+from assistant import embeddings
 from assistant.access import Viewer
 from assistant.config import Settings
 from assistant.retrieval import MODES
@@ -43,8 +46,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--embedding-model", help="A catalog embedding model to measure instead of the default.")
     parser.add_argument("--chunk-size", type=int, help="A chunk length in characters to measure instead of the default.")
     args = parser.parse_args(argv)
-    questions = pgdocs.questions()
     chosen = {name: value for name, value in vars(args).items() if name != "show_misses" and value is not None}
+    problem = _unusable(chosen)
+    if problem:
+        parser.error(problem)
+    questions = pgdocs.questions()
     runtime = indexed_manual(chosen)
     viewer = Viewer(email="bench@enclave.local")
     retriever = runtime.assistant.retriever
@@ -59,6 +65,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             if q["split"] == "tune" and not set(pages[:5]) & set(q["pages"]):
                 print(f"MISS [{q['kind']}] {q['question']} want={q['pages']} got={pages[:5]}")
     write_results(results, len(questions), chosen)
+
+
+def _unusable(chosen: dict) -> str | None:
+    """Why the chosen settings cannot be measured, before anything is indexed; None when they can."""
+    model = chosen.get("embedding_model")
+    if model and model not in (embeddings.DEFAULT, embeddings.MULTILINGUAL) and not Path(model).is_dir():
+        return f"--embedding-model {model}: neither {embeddings.DEFAULT}, {embeddings.MULTILINGUAL} nor a model's folder"
+    try:
+        Settings(**chosen)
+    except ValidationError as error:
+        return "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in error.errors())
+    return None
 
 
 def indexed_manual(chosen: dict | None = None) -> Runtime:
