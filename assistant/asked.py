@@ -57,6 +57,11 @@ _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\b(?:noon|midn
 _DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}\b|\b(?:daily|every day|weekdays?|weekends?|today|tomorrow)\b", re.I)
 _MONTH = "(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b", re.I)
+# A day of every month ("by the 10th"): a day, but no answer to "which month" ("the 3rd floor" is no day at all).
+_DAY_EACH_MONTH = re.compile(
+    r"\bthe\s+\d{1,2}(?:st|nd|rd|th)\b(?!\s+(?:floor|place|time|edition|anniversary|year|century))", re.I
+)
+_MONTH_ASKED = re.compile(r"\b(?:which|what) month", re.I)
 _YEAR_OR_SPAN = re.compile(
     facts.YEAR.pattern + r"|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
     r"(?:days?|weeks?|months?|years?|hours?)\b",
@@ -86,10 +91,11 @@ def gives(text: str, kind: Kind | None, question: str = "") -> bool:
     if kind == "time":
         return _new(_TIME, text, question)
     if kind == "when":  # a date, a time of day, a year or a span of time ("within 30 days"); "today" is none
-        dated = stated & facts.NAMED_DATES or _new(_DAY_OF_MONTH, text, question)
+        dated = stated & facts.NAMED_DATES or _new(_DAY_OF_MONTH, text, question) or _day_each_month(text, question)
         return bool(dated or _new(_TIME, text, question) or _new(_YEAR_OR_SPAN, text, question))
     if kind == "day":
-        return bool(stated & facts.NAMED_DATES or _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question))
+        dated = _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question) or _day_each_month(text, question)
+        return bool(stated & facts.NAMED_DATES or dated)
     return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question)
 
 
@@ -125,6 +131,10 @@ def _role(sentence: str, time: str) -> str | None:
     if re.search(rf"\b(?:{_STARTING})(?: at)?\s+{at}\b|\b{at}\s*(?:{_JOINING})\s*\d", sentence, re.I):
         return "start"
     return None
+
+
+def _day_each_month(text: str, question: str) -> bool:
+    return not _MONTH_ASKED.search(question) and _new(_DAY_EACH_MONTH, text, question)
 
 
 def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:

@@ -270,7 +270,7 @@ class Assistant:
             return
         kind = asked.kind_asked(question)
         focus = _focus(question, sentences, kind)
-        gaps = premise_gaps(question, _window(focus), _context(hits[focus.source]))
+        gaps = premise_gaps(question, _window(focus, hits), _context(hits[focus.source]))
         if gaps:
             drafting.verdict = {"premise": "unsupported", "missing": sorted(gaps)}
             _correct_premise(answer, gaps, _what_is_said(gaps, focus, sentences, question), hits)
@@ -340,17 +340,20 @@ class Assistant:
         best: Sentence, cancel,
     ) -> tuple[Sentence | None, str | None]:
         """The sentence ``draft`` rests on, and why it may not be shown (None when it may). No sentence when the
-        draft gives no fact of the kind asked for, or figures none of them holds: the model missed the fact."""
+        draft gives no fact of the kind asked for, or figures none of them holds, or only a sentence about something
+        else holds: the model missed the fact."""
         said = facts.stems(draft) - facts.stems(question) - _YES_NO
         if not asked.gives(draft, kind, question):
             return None, f"gives no {kind}, which the question asks for"
-        holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s)}\n{question}")]
+        holding = [s for s in shown if not facts.numbers_missing(draft, f"{_window(s, hits)}\n{question}")]
         if not holding:
             missing = facts.numbers_missing(draft, "\n".join(s.text for s in shown) + "\n" + question)
             return None, "states figures no sentence holds: " + ", ".join(sorted(missing))
         support = max(holding, key=lambda s: len(said & facts.stems(s.text)))
         if support.score < best.score * RELATED_SENTENCE:
-            return support, "rests on a sentence about something else"
+            # A figure taken from an unrelated line ("75 EUR" for a warranty's price): the fact was missed.
+            figures = {f for f in facts.facts(draft) - facts.facts(question) if any(c.isdigit() for c in f)}
+            return (None if figures else support), "rests on a sentence about something else"
         if len(said & facts.stems(support.text)) < len(said) * FROM_EVIDENCE:
             return support, "says what the evidence does not"
         unnamed = facts.missing(draft, f"{_context(hits[support.source])}\n{question}")
@@ -361,7 +364,7 @@ class Assistant:
             return support, f"gives a time its sentence names as the {wrong_end}, where the question asks the other end"
         # The question's own facts are in the sentence it was written from first (its premise was checked
         # there): a draft resting on a sentence without them answers something else.
-        gaps = premise_gaps(question, _window(support), _context(hits[support.source]))
+        gaps = premise_gaps(question, _window(support, hits), _context(hits[support.source]))
         if gaps:
             return support, "rests on a sentence without the question's " + ", ".join(sorted(gaps))
         if not self._confirmed(question, _under_heading(support), cancel):
@@ -458,10 +461,10 @@ def _gives(sentence: Sentence, kind: asked.Kind | None, question: str, best: Sen
     return sentence.score >= best.score * RELATED_SENTENCE and asked.gives(sentence.text, kind, question)
 
 
-def _window(sentence: Sentence) -> str:
-    """The sentence with the one before it in its passage: a heading or lead-in ("2024 in numbers") often
-    says what a line's figures are about."""
-    return f"{sentence.before}\n{sentence.text}" if sentence.before else sentence.text
+def _window(sentence: Sentence, hits: list[Hit]) -> str:
+    """The sentence with the one before it in its passage and the heading of its section: a lead-in or a heading
+    ("2024 in numbers", over a slide's every line) often says what a line's figures are about."""
+    return "\n".join(filter(None, (hits[sentence.source].heading, sentence.before, sentence.text)))
 
 
 def _under_heading(sentence: Sentence) -> str:

@@ -357,6 +357,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("It is Vattenverket Norr.", "What's the name of the water utility we signed with?", True),
         ("With the November salary.", "Which month's payslip has the bonus on it?", True),
         ("On the 25th of each month.", "Which month's payslip has the bonus on it?", False),
+        ("Changes received by the 10th of the month apply.", "By which day must I send new bank details?", True),
+        ("Salaries are paid on the 25th.", "When are salaries paid?", True),
+        ("It is on the 3rd floor.", "On which day is the meeting?", False),  # a floor is no day
         ("It came into force on 1 April 2025.", "When did the policy come into force?", True),
         ("Within 30 days of the trip.", "When do I hand in my expenses?", True),
         ("At 14:00.", "When does the canteen close?", True),
@@ -476,3 +479,24 @@ def test_a_figure_from_a_sentence_about_something_else_is_not_shown():
     answer = answer_from(assistant_with(llm, onboarding), "How much is the buddy lunch voucher worth?", [hit(1, onboarding)])
 
     assert answer.outcome == "not_said" and "90 EUR" not in answer.text
+
+
+def test_a_figure_in_the_heading_of_a_section_holds_for_each_of_its_lines():
+    # A slide's title says which year all its lines are about; the headcount line does not repeat it.
+    slide = "2024 in numbers\nRevenue: 81.3 million EUR, up 9% on 2023\nHeadcount at year end: 438 employees"
+    numbers = Hit("deck:1", slide, 0, 0.5, hit(1, "").origin, heading="2024 in numbers", fused=0.9)
+    llm = ScriptedLLM(write="438 employees were on the payroll at the end of 2024.")
+    answer = answer_from(assistant_with(llm, slide), "How many people were on the payroll at the end of 2024?", [numbers])
+
+    assert answer.outcome == "answered" and answer.sources[0].quote == "Headcount at year end: 438 employees"
+
+
+def test_a_figure_drafted_from_an_unrelated_line_is_missed_and_the_line_giving_the_figure_is_quoted():
+    prices = (
+        "Item: Warranty extension; Terms: plus 2 years of warranty for 8% of the list price\n"
+        "Business meals with customers are reimbursed up to 75 EUR per person."
+    )
+    llm = ScriptedLLM(write="We charge 75 EUR per person.")
+    answer = answer_from(assistant_with(llm, prices), "What do we charge for two more years of warranty?", [hit(1, prices)])
+
+    assert answer.outcome == "quoted" and "8% of the list price" in answer.text and "75 EUR" not in answer.text
