@@ -62,8 +62,12 @@ _DAY_EACH_MONTH = re.compile(
     r"\bthe\s+\d{1,2}(?:st|nd|rd|th)\b(?!\s+(?:floor|place|time|edition|anniversary|year|century))", re.I
 )
 _MONTH_ASKED = re.compile(r"\b(?:which|what) month", re.I)
+# Any year, not only this era's ("1527", "430 BC", the 1970s, the 18th century), unless a unit follows
+# ("1500 EUR"); or a span of time ("within 30 days").
 _YEAR_OR_SPAN = re.compile(
-    facts.YEAR.pattern + r"|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
+    r"\b(?:1\d{3}|20\d{2})s?\b(?![.,]\d)(?!\s*(?:%|€|\$|eur|euros?|usd|m2|km|kg|units|pieces|people|employees)\b)"
+    r"|\b\d{1,4}\s*(?:BC|BCE|AD|CE)\b|\bAD\s*\d{1,4}\b|\b\d{1,2}(?:st|nd|rd|th)\s+century\b"
+    r"|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:working\s+|calendar\s+)?"
     r"(?:days?|weeks?|months?|years?|hours?)\b",
     re.I,
 )

@@ -360,6 +360,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("Changes received by the 10th of the month apply.", "By which day must I send new bank details?", True),
         ("Salaries are paid on the 25th.", "When are salaries paid?", True),
         ("It is on the 3rd floor.", "On which day is the meeting?", False),  # a floor is no day
+        ("They introduced it in 1527.", "When did Luther introduce the new order of worship?", True),  # any era's year
+        ("During the plague of Athens in 430 BC.", "When was immunity first written about?", True),
+        ("The bonus is 1500 EUR.", "When is the bonus paid?", False),  # an amount, not a year
         ("It came into force on 1 April 2025.", "When did the policy come into force?", True),
         ("Within 30 days of the trip.", "When do I hand in my expenses?", True),
         ("At 14:00.", "When does the canteen close?", True),
