@@ -33,7 +33,8 @@ def evaluate(
     answers: bool = typer.Option(False, "--answers", help="Also have the LLM answer a fixed sample of questions, and score it."),
     answer_limit: int | None = typer.Option(
         None, "--answer-limit", min=1,
-        help=f"How many questions --answers asks (a fixed sample; default {ANSWER_SAMPLE}, all of a judged set's).",
+        help="How many questions --answers asks (a fixed sample, with each part of a judged set; "
+        f"default {ANSWER_SAMPLE}, all of a judged set's).",
     ),  # fmt: skip
     model: str | None = typer.Option(None, "--model", help="Answer with this model instead of the default."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout instead of tables."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -12,7 +13,7 @@ from typing import TypeVar
 from ..folders import ingest_paths
 from ..runtime import Runtime
 from .answers import evaluate_answers
-from .datasets import Dataset
+from .datasets import Dataset, Question
 from .judged import evaluate_judged
 from .progress import Tracker, no_progress
 from .ranking import document_keys, evaluate_retrieval, gold_documents
@@ -40,6 +41,20 @@ def sample(items: Sequence[T], limit: int | None) -> list[T]:
         return list(items)
     chosen = sorted(random.Random(SEED).sample(range(len(items)), limit))
     return [items[i] for i in chosen]
+
+
+def sample_each_part(questions: Sequence[Question], limit: int | None) -> list[Question]:
+    """A judged set's fixed sample, which holds a question of each part (tune, validation, holdout) when
+    ``limit`` allows, as each part is reported apart; the rest drawn from all alike. In their original order."""
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    draw = random.Random(SEED)
+    parts: dict[str, list[int]] = defaultdict(list)
+    for index, question in enumerate(questions):
+        parts[question.split].append(index)
+    one_each = [draw.choice(indexes) for indexes in parts.values()][:limit]
+    others = [i for i in range(len(questions)) if i not in one_each]
+    return [questions[i] for i in sorted(one_each + draw.sample(others, limit - len(one_each)))]
 
 
 def run(
@@ -70,10 +85,11 @@ def run(
 
     if with_answers:
         started = time.perf_counter()
-        chosen = sample(dataset.answer_pool, answer_limit)
         if dataset.answer_kind == "judged":
+            chosen = sample_each_part(dataset.answer_pool, answer_limit)
             result.answers = evaluate_judged(runtime.assistant, chosen, track)
         else:
+            chosen = sample(dataset.answer_pool, answer_limit)
             result.answers = evaluate_answers(runtime.assistant, chosen, dataset.answer_kind, track)
         seconds["answers"] = time.perf_counter() - started
     return result

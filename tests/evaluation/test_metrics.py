@@ -15,6 +15,7 @@ import pytest
 
 from assistant.store import ChunkOrigin, Hit
 from enclave.evaluation.answers import parse_decision, strip_citations
+from enclave.evaluation.datasets import Question
 from enclave.evaluation.metrics import (
     accuracy,
     exact_match,
@@ -26,7 +27,7 @@ from enclave.evaluation.metrics import (
     token_f1,
 )
 from enclave.evaluation.ranking import ranked_documents
-from enclave.evaluation.runner import sample
+from enclave.evaluation.runner import sample, sample_each_part
 
 
 @pytest.mark.parametrize(
@@ -140,3 +141,17 @@ def test_a_limited_sample_is_the_same_every_time_and_keeps_the_dataset_order():
     assert len(set(first)) == 50
     assert sample(items, None) == items
     assert sample(items, 5000) == items
+
+
+def test_a_judged_sample_holds_each_part_however_few_its_questions():
+    questions = [Question(f"q{i}", split="tune") for i in range(100)]
+    questions[40:43] = [Question(f"v{i}", split="validation") for i in range(3)]
+    questions[97:] = [Question(f"h{i}", split="holdout") for i in range(3)]
+
+    first, again = sample_each_part(questions, 3), sample_each_part(questions, 5)
+
+    assert {q.split for q in first} == {q.split for q in again} == {"tune", "validation", "holdout"}
+    assert (len(first), len(again)) == (3, 5)
+    assert sample_each_part(questions, 5) == again == sorted(again, key=questions.index)
+    assert len(set(q.text for q in again)) == 5
+    assert sample_each_part(questions, None) == sample_each_part(questions, 500) == questions
