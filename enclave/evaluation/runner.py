@@ -48,13 +48,13 @@ def sample_each_part(questions: Sequence[Question], limit: int | None) -> list[Q
     ``limit`` allows, as each part is reported apart; the rest drawn from all alike. In their original order."""
     if limit is None or limit >= len(questions):
         return list(questions)
-    draw = random.Random(SEED)
     parts: dict[str, list[int]] = defaultdict(list)
     for index, question in enumerate(questions):
         parts[question.split].append(index)
+    draw = random.Random(SEED)
     one_each = [draw.choice(indexes) for indexes in parts.values()][:limit]
     others = [i for i in range(len(questions)) if i not in one_each]
-    return [questions[i] for i in sorted(one_each + draw.sample(others, limit - len(one_each)))]
+    return [questions[i] for i in sorted(one_each + sample(others, limit - len(one_each)))]
 
 
 def run(

@@ -148,10 +148,10 @@ def test_a_judged_sample_holds_each_part_however_few_its_questions():
     questions[40:43] = [Question(f"v{i}", split="validation") for i in range(3)]
     questions[97:] = [Question(f"h{i}", split="holdout") for i in range(3)]
 
-    first, again = sample_each_part(questions, 3), sample_each_part(questions, 5)
+    three, five = sample_each_part(questions, 3), sample_each_part(questions, 5)
 
-    assert {q.split for q in first} == {q.split for q in again} == {"tune", "validation", "holdout"}
-    assert (len(first), len(again)) == (3, 5)
-    assert sample_each_part(questions, 5) == again == sorted(again, key=questions.index)
-    assert len(set(q.text for q in again)) == 5
+    assert {q.split for q in three} == {q.split for q in five} == {"tune", "validation", "holdout"}
+    assert (len(three), len(five)) == (3, 5)
+    assert sample_each_part(questions, 5) == five == sorted(five, key=questions.index)
+    assert len(set(q.text for q in five)) == 5
     assert sample_each_part(questions, None) == sample_each_part(questions, 500) == questions
