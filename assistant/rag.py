@@ -11,7 +11,6 @@ one names a listed source and points at the sentence the answer rests on.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +34,10 @@ FROM_EVIDENCE = 0.5  # share of what an answer adds to the question that its sen
 CHECKED_CHARS = 4000  # of the sentence the check model reads: about 1,000 tokens, within its context
 HEADING_WORDS = 8  # a line this short without a full stop heads what follows it
 _YES_NO = frozenset({"yes", "no", "not"})
+# The check model's probability that a sentence answers the question: from CONFIRMED a checked draft resting on
+# it is shown; from SURE the sentence itself is quoted when both drafts failed (measured on the tune questions).
+CONFIRMED = 0.3
+SURE = 0.8
 RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to be about the question at all
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -139,6 +142,7 @@ class _Drafting:
     attempts: list[str] = field(default_factory=list)
     asked_in: str = language.DEFAULT  # the question's language, which the answer is written in
     generated: int = 0  # pieces (tokens) the model wrote for the drafts
+    confidence: dict[str, float] = field(default_factory=dict)  # the check model's P(yes) for each sentence it read
 
 
 class Assistant:
@@ -290,14 +294,19 @@ class Assistant:
             drafting.attempts.append(draft)
             yield Progress(prompts.CHECKING)
             if not facts.stems(draft) - facts.stems(question) - _YES_NO:
-                self._after_echo(answer, question, kind, focus, shown, hits, drafting, viewer, cancel)
+                self._after_echo(answer, question, kind, focus, shown, hits, drafting, viewer)
                 return
-            support, problem = self._support(question, draft, shown, hits, kind, sentences[0], cancel)
+            support, problem = self._support(question, draft, shown, hits, kind, sentences[0], drafting)
             drafting.verdict = {"premise": "supported", "answer": problem or "supported"}
             if support is not None and problem is None:
                 _finish(answer, "answered", draft, [(support, hits[support.source])], "inline")
                 return
             missed_the_fact = missed_the_fact and support is None
+        surest = self._surest(question, shown, hits, kind, drafting)
+        if surest is not None:
+            drafting.verdict["answer"] = "the drafts failed their checks: the sentence the check model is sure of is quoted"
+            _finish(answer, "quoted", prompts.QUOTED, [(surest, hits[surest.source])], "quote")
+            return
         if missed_the_fact and kind and focus is sentences[0] and asked.gives(focus.text, kind, question):
             # Both drafts lost the fact (no figure, or a wrong one), not the question: the best-matching sentence,
             # holding the question's facts and the kind of fact it asks for, says it in its own words.
@@ -308,7 +317,7 @@ class Assistant:
 
     def _after_echo(
         self, answer: Answer, question: str, kind: asked.Kind | None, focus: Sentence, shown: list[Sentence],
-        hits: list[Hit], drafting: _Drafting, viewer: Viewer, cancel,
+        hits: list[Hit], drafting: _Drafting, viewer: Viewer,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
         the question asks for a kind of fact (a person, a figure) or names a thing (a noun) no document the asker
@@ -327,7 +336,7 @@ class Assistant:
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
             return
-        if not self._confirmed(question, _under_heading(focus), cancel):
+        if not self._confirmed(question, focus, drafting):
             drafting.verdict = {"premise": "supported", "answer": "repeats the question; the check model found the "
                                 "closest sentence does not answer it"}  # fmt: skip
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -337,7 +346,7 @@ class Assistant:
 
     def _support(
         self, question: str, draft: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None,
-        best: Sentence, cancel,
+        best: Sentence, drafting: _Drafting,
     ) -> tuple[Sentence | None, str | None]:
         """The sentence ``draft`` rests on, and why it may not be shown (None when it may). No sentence when the
         draft gives no fact of the kind asked for, or figures none of them holds, or only a sentence about something
@@ -367,18 +376,37 @@ class Assistant:
         gaps = premise_gaps(question, _window(support, hits), _context(hits[support.source]))
         if gaps:
             return support, "rests on a sentence without the question's " + ", ".join(sorted(gaps))
-        if not self._confirmed(question, _under_heading(support), cancel):
+        if not self._confirmed(question, support, drafting):
             return support, "the check model found the sentence does not answer the question"
         return support, None
 
-    def _confirmed(self, question: str, sentence: str, cancel) -> bool:
-        """Whether ``sentence`` answers ``question``: the check model's verdict, when answer_check asks for it."""
+    def _confidence(self, question: str, sentence: str, drafting: _Drafting) -> float:
+        """How likely the check model finds that ``sentence`` answers ``question`` (1 when answer_check does not
+        ask it): its probability of "yes", read once per sentence."""
         if self.answer_check != "facts+model":
-            return True
-        options = GenerationOptions(max_tokens=20, temperature=0.0, json_schema=prompts.CONFIRM_SCHEMA)
-        messages = prompts.confirm_messages(question, sentence[:CHECKED_CHARS])
-        reply = "".join(self._checker().stream(messages, options, cancel))
-        return _verdict(reply) != "no"
+            return 1.0
+        if sentence not in drafting.confidence:
+            messages = prompts.confirm_messages(question, sentence[:CHECKED_CHARS])
+            drafting.confidence[sentence] = self._checker().choice_probabilities(messages, prompts.CONFIRM_CHOICES)["yes"]
+        return drafting.confidence[sentence]
+
+    def _confirmed(self, question: str, sentence: Sentence, drafting: _Drafting) -> bool:
+        return self._confidence(question, _under_heading(sentence), drafting) >= CONFIRMED
+
+    def _surest(
+        self, question: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None, drafting: _Drafting
+    ) -> Sentence | None:
+        """What to quote when both drafts failed their checks: the sentence the check model is surest answers the
+        question, if it is sure (a look-alike line it only leans towards stays unquoted), the sentence holds the
+        question's own facts and gives the kind of fact asked for."""
+        if self.answer_check != "facts+model":
+            return None
+        best = max(shown, key=lambda s: self._confidence(question, _under_heading(s), drafting))
+        if self._confidence(question, _under_heading(best), drafting) < SURE:
+            return None
+        if premise_gaps(question, _window(best, hits), _context(hits[best.source])):
+            return None
+        return best if not kind or asked.gives(best.text, kind, question) else None
 
     def _check_model(self) -> dict | None:
         if self.answer_check != "facts+model":
@@ -427,7 +455,7 @@ class Assistant:
             ],  # fmt: skip
             "evidence": [
                 {"n": i + 1, "chunk_id": drafting.hits[s.source].chunk_id, "text": s.text, "score": round(s.score, 4),
-                 "cited": s.text in cited}
+                 "cited": s.text in cited, "check_yes": _rounded(drafting.confidence.get(_under_heading(s)))}
                 for i, s in enumerate(drafting.sentences)
             ],  # fmt: skip
             "drafts": drafting.attempts,
@@ -550,11 +578,5 @@ def _ranking_score(hit: Hit) -> float:
     return hit.score if hit.fused is None else hit.fused
 
 
-def _verdict(reply: str) -> str | None:
-    """The "verdict" of a JSON reply; a server that ignored the schema may have written the word alone."""
-    try:
-        value = json.loads(reply)
-    except ValueError:
-        found = re.search(r"\b(yes|no)\b", reply.lower())
-        return found.group(1) if found else None
-    return value.get("verdict") if isinstance(value, dict) else None
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -78,13 +78,23 @@ class ScriptedLLM(LLM):
     context_size = 4096
     sha256 = "0" * 64
 
-    def __init__(self, write: str = "An answer.", extract: str | None = None, confirm: str = '{"verdict": "yes"}'):
+    def __init__(
+        self, write: str = "An answer.", extract: str | None = None, confirm: str = "Yes.",
+        sure: float | None = None,
+    ):
+        self.sure = sure  # the check model's P(yes), when a test sets how sure it is rather than what it writes
         self.replies = {
             prompts.ANSWER_RULES: write,
             prompts.EXTRACT_RULES: write if extract is None else extract,
             prompts.CONFIRM_RULES: confirm,
         }
         self.requests: list[tuple[Sequence[ChatMessage], GenerationOptions]] = []
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
+        if self.sure is None:
+            return super().choice_probabilities(messages, choices)  # the word ``confirm`` writes first
+        self.requests.append((messages, GenerationOptions(max_tokens=1)))
+        return {"yes": self.sure, "no": 1 - self.sure}
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         self.requests.append((messages, options))

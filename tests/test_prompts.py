@@ -75,8 +75,9 @@ def test_every_task_has_one_fixed_system_turn_reused_for_every_question():
         assert "What is alpha?" in messages[1].content and "<|im_end|>" not in messages[1].content
 
 
-def test_the_confirm_schema_allows_only_yes_or_no():
-    assert prompts.CONFIRM_SCHEMA["properties"]["verdict"]["enum"] == ["yes", "no"]
+def test_the_check_asks_for_a_reply_beginning_with_yes_or_no():
+    assert prompts.CONFIRM_CHOICES == ("yes", "no")
+    assert all(f"reply {choice}" in prompts.CONFIRM_RULES.lower() for choice in prompts.CONFIRM_CHOICES)
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -19,23 +21,17 @@ class GenerationOptions:
     max_tokens: int = 512
     temperature: float = 0.1
     stop: tuple[str, ...] = ()
-    # The reply must be JSON of this schema: llama.cpp (in-process, llama-server, llama-cpp-python's
-    # server) turns it into a grammar, so a small model can only answer in the allowed form.
-    json_schema: dict | None = field(default=None, hash=False, compare=False)
 
 
 def chat_request(messages: Sequence[ChatMessage], options: GenerationOptions) -> dict:
     """The OpenAI-style chat-completion arguments both llama-cpp-python and OpenAI servers take."""
-    request = {
+    return {
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "max_tokens": options.max_tokens,
         "temperature": options.temperature,
         "stop": list(options.stop) or None,
         "stream": True,
     }
-    if options.json_schema is not None:
-        request["response_format"] = {"type": "json_object", "schema": options.json_schema}
-    return request
 
 
 class GenerationCancelled(Exception):
@@ -80,6 +76,33 @@ class LLM(ABC):
     def complete(self, messages: Sequence[ChatMessage], options: GenerationOptions = GenerationOptions()) -> str:
         return "".join(self.stream(messages, options))
 
+    def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
+        """How likely the reply begins with each of ``choices`` (single words, their case ignored), normalised over
+        them: 0.5 is a coin toss, where a written reply only says which is likelier. A backend that cannot read
+        its token probabilities gives the word it writes first 1."""
+        reply = self.complete(messages, GenerationOptions(max_tokens=4, temperature=0.0))
+        chosen = first_choice(reply, choices)
+        return {choice: float(choice == chosen) for choice in choices}
+
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` will take; backends without a tokenizer estimate generously."""
         return len(text) // 3 + 1
+
+
+def first_choice(reply: str, choices: Sequence[str]) -> str | None:
+    """The first of ``choices`` a reply says ("Yes, it does." says yes; a JSON reply's value counts too)."""
+    return next((word for word in re.findall(r"[a-z]+", reply.lower()) if word in choices), None)
+
+
+def choice_word(token: str) -> str:
+    """A token as the word it spells: "Yes", " yes" and "YES" are all yes."""
+    return token.strip().strip('"').lower()
+
+
+def normalised(log_probabilities: dict[str, list[float]]) -> dict[str, float]:
+    """Each choice's probability from the log-probabilities (or logits) of the tokens that spell it, summed
+    and made to add up to one over the choices."""
+    top = max(value for values in log_probabilities.values() for value in values)
+    weights = {choice: sum(math.exp(v - top) for v in values) for choice, values in log_probabilities.items()}
+    total = sum(weights.values())
+    return {choice: weight / total for choice, weight in weights.items()}

@@ -8,7 +8,9 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .base import LLM, ChatMessage, GenerationOptions, chat_request
+import numpy as np
+
+from .base import LLM, ChatMessage, GenerationOptions, chat_request, normalised
 
 # Enclave sends few distinct system prompts (answering, rewriting follow-ups); a handful covers them.
 PREFIX_STATES = 4
@@ -37,6 +39,7 @@ class LlamaCppLLM(LLM):
         self.prefix_states = SystemPrefixStates(self._llama)
         # One llama context cannot serve two generations at once.
         self._lock = threading.Lock()
+        self._spellings: dict[tuple[str, ...], dict[str, list[int]]] = {}
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         with self._lock:
@@ -50,6 +53,36 @@ class LlamaCppLLM(LLM):
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
+        """Read from the model's logits for the reply's first token: those of every token spelling a choice."""
+        llama = self._llama
+        with self._lock:
+            self.prefix_states.prepare(messages)
+            tokens = self.prefix_states.tokens(messages)
+            # Evaluate only what the context does not already hold (the system prefix, usually), but at least
+            # the last token, whose logits are read.
+            held = 0
+            for had, wanted in zip(llama.input_ids[: llama.n_tokens], tokens[:-1]):
+                if had != wanted:
+                    break
+                held += 1
+            llama.n_tokens = held
+            llama.eval(tokens[held:])
+            logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+            spelling = self._tokens_spelling(tuple(choices))
+            return normalised({c: [float(logits[t]) for t in spelling[c]] for c in choices})
+
+    def _tokens_spelling(self, choices: tuple[str, ...]) -> dict[str, list[int]]:
+        """The single tokens that spell each choice as a reply's first word: "yes", "Yes", "YES"."""
+        if choices not in self._spellings:
+            spellings = {}
+            for choice in choices:
+                forms = {choice, choice.capitalize(), choice.upper()}
+                encoded = (self._llama.tokenize(f.encode(), add_bos=False, special=False) for f in forms)
+                spellings[choice] = sorted({t[0] for t in encoded if len(t) == 1})
+            self._spellings[choices] = spellings
+        return self._spellings[choices]
 
 
 class SystemPrefixStates:

@@ -13,10 +13,13 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from .base import LLM, ChatMessage, GenerationOptions, chat_request
+from .base import LLM, ChatMessage, GenerationOptions, chat_request, choice_word, first_choice, normalised
 from .servers import ServerPool, Upstream
 
 log = logging.getLogger(__name__)
+
+# Alternatives the server reports for the first token: enough to hold each spelling of yes and no.
+TOP_LOGPROBS = 10
 
 
 class OpenAIServerLLM(LLM):
@@ -85,6 +88,36 @@ class OpenAIServerLLM(LLM):
                 self.pool.failed(upstream, error)
                 if answered:
                     raise  # half an answer cannot be finished by another server
+            finally:
+                self.pool.release(upstream)
+
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
+        """Read from the log-probabilities the server gives for the reply's first token (llama-server's,
+        llama-cpp-python's and vLLM's do). A choice not among them counts as likely as the least likely listed."""
+        request = chat_request(messages, GenerationOptions(max_tokens=1, temperature=0.0))
+        request.update(stream=False, logprobs=True, top_logprobs=TOP_LOGPROBS)
+        reply = self._complete_once(request).choices[0]
+        listed = reply.logprobs.content[0].top_logprobs if reply.logprobs and reply.logprobs.content else []
+        spelled = {c: [t.logprob for t in listed if choice_word(t.token) == c] for c in choices}
+        if not any(spelled.values()):  # a server that gives no log-probabilities: the word it wrote
+            chosen = first_choice(reply.message.content or "", choices)
+            return {choice: float(choice == chosen) for choice in choices}
+        least = min(t.logprob for t in listed)
+        return normalised({c: values or [least] for c, values in spelled.items()})
+
+    def _complete_once(self, request: dict):
+        """One whole (not streamed) completion, from another server when the first is down."""
+        import openai
+
+        while True:
+            upstream = self.pool.acquire()
+            try:
+                return upstream.client.chat.completions.create(model=self.name, **request)
+            except (openai.APIConnectionError, openai.APIStatusError, httpx.TransportError) as error:
+                if not _server_down(error):
+                    raise
+                self.pool.failed(upstream, error)
             finally:
                 self.pool.release(upstream)
 

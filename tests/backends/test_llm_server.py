@@ -3,7 +3,8 @@
 Failure modes covered: ``llm_backend="openai"`` not building the server client;
 the served model's name not discovered; the stream not arriving piece by piece;
 a cancelled answer running on, or leaving the server busy for the next question;
-a RAG answer through the server citing the wrong document, or none.
+a RAG answer through the server citing the wrong document, or none; the check model's certainty read
+differently from the server than in-process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import prompts
 from assistant.access import Viewer
 from assistant.llm import ChatMessage, GenerationCancelled, GenerationOptions, get_llm
 from assistant.llm.openai_server import OpenAIServerLLM
@@ -70,6 +72,23 @@ def test_cancelling_stops_the_stream_and_frees_the_server(server_llm):
     # question does not queue behind the ~MAX_TOKENS pieces that answer would still have taken.
     waited = say_ok()
     assert waited < 5 * unhindered + 3, f"{waited:.1f} s for a 4-token answer ({unhindered:.1f} s before the cancel)"
+
+
+def test_the_server_and_the_in_process_model_are_equally_sure_of_a_verdict(server_llm, llm):
+    # The same 0.5B model: its probability of "yes" read from the server's log-probabilities and from
+    # llama.cpp's logits in-process must agree, or the check would depend on where the model runs.
+    question = "When does the canteen close?"
+    answering = prompts.confirm_messages(question, "The canteen is open Monday to Friday from 11:30 to 14:00.")
+    unrelated = prompts.confirm_messages(question, "Laptops are replaced every three years.")
+    sure = {}
+    for name, messages in (("answering", answering), ("unrelated", unrelated)):
+        served = server_llm.choice_probabilities(messages, prompts.CONFIRM_CHOICES)
+        here = llm.choice_probabilities(messages, prompts.CONFIRM_CHOICES)
+        assert sum(here.values()) == pytest.approx(1.0) and sum(served.values()) == pytest.approx(1.0)
+        assert 0.0 < here["yes"] < 1.0, "a probability, not a verdict"
+        assert served["yes"] == pytest.approx(here["yes"], abs=0.05)
+        sure[name] = here["yes"]
+    assert sure["answering"] > sure["unrelated"]
 
 
 def test_a_rag_answer_through_the_server_cites_the_right_document(llm_server, embedder, tmp_path):

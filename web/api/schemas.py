@@ -59,7 +59,10 @@ class Provenance(BaseModel):
     prompt_version: str = Field(description="Version of Enclave's prompts.")
     question: str = Field(description="The question as answered (a follow-up made standalone).")
     retrieved: list[dict] = Field(description="Chunks read for evidence: chunk_id, document_id, cosine score, fused hybrid score.")
-    evidence: list[dict] = Field(description="Candidate sentences (n, chunk_id, text, score) and whether the answer cites each.")
+    evidence: list[dict] = Field(
+        description="Candidate sentences (n, chunk_id, text, score), whether the answer cites each, and check_yes: "
+        "the check model's probability that it answers the question (null where it did not read it)."
+    )
     drafts: list[str] = Field(description="What the model wrote, attempt by attempt, before the check.")
     verdict: dict = Field(description="The check's findings: the sentence chosen, whether the premise and the answer hold.")
     outcome: Literal["answered", "quoted", "premise_corrected", "not_said", "nothing_found"] = Field(
