@@ -69,7 +69,6 @@ def confirm_messages(question: str, passage: str) -> list[ChatMessage]:
     return [ChatMessage("system", CONFIRM_RULES), ChatMessage("user", user)]
 
 
-
 def condense_messages(question: str, history: list[ChatMessage]) -> list[ChatMessage]:
     transcript = "\n".join(f"{m.role}: {m.content}" for m in history)
     user = f"Conversation:\n{transcript}\n\nLast question: {question}\n\nStandalone question:"

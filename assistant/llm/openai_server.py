@@ -91,7 +91,6 @@ class OpenAIServerLLM(LLM):
             finally:
                 self.pool.release(upstream)
 
-
     def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
         """Read from the log-probabilities the server gives for the reply's first token (llama-server's,
         llama-cpp-python's and vLLM's do). A choice not among them counts as likely as the least likely listed."""
