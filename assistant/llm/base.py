@@ -80,18 +80,18 @@ class LLM(ABC):
         """How likely the reply begins with each of ``choices`` (single words, their case ignored), normalised over
         them: 0.5 is a coin toss, where a written reply only says which is likelier. A backend that cannot read
         its token probabilities gives the word it writes first 1."""
-        reply = self.complete(messages, GenerationOptions(max_tokens=4, temperature=0.0))
-        chosen = first_choice(reply, choices)
-        return {choice: float(choice == chosen) for choice in choices}
+        return as_written(self.complete(messages, GenerationOptions(max_tokens=4, temperature=0.0)), choices)
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` will take; backends without a tokenizer estimate generously."""
         return len(text) // 3 + 1
 
 
-def first_choice(reply: str, choices: Sequence[str]) -> str | None:
-    """The first of ``choices`` a reply says ("Yes, it does." says yes; a JSON reply's value counts too)."""
-    return next((word for word in re.findall(r"[a-z]+", reply.lower()) if word in choices), None)
+def as_written(reply: str, choices: Sequence[str]) -> dict[str, float]:
+    """Certainty of the first of ``choices`` a reply says ("Yes, it does." says yes; a JSON reply's value counts
+    too), where no token probabilities can be read: 1 for it, 0 for the others (all 0 when it says none)."""
+    chosen = next((word for word in re.findall(r"[a-z]+", reply.lower()) if word in choices), None)
+    return {choice: float(choice == chosen) for choice in choices}
 
 
 def choice_word(token: str) -> str:

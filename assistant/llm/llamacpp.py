@@ -62,11 +62,7 @@ class LlamaCppLLM(LLM):
             tokens = self.prefix_states.tokens(messages)
             # Evaluate only what the context does not already hold (the system prefix, usually), but at least
             # the last token, whose logits are read.
-            held = 0
-            for had, wanted in zip(llama.input_ids[: llama.n_tokens], tokens[:-1]):
-                if had != wanted:
-                    break
-                held += 1
+            held = llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens[:-1])
             llama.n_tokens = held
             llama.eval(tokens[held:])
             logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
@@ -126,13 +122,7 @@ class SystemPrefixStates:
         if self._formatter is None or not messages or messages[0].role != "system":
             return ()
         full = self.tokens(messages)
-        alone = self.tokens(messages[:1])
-        shared = 0
-        for a, b in zip(full, alone):
-            if a != b:
-                break
-            shared += 1
-        return tuple(full[:shared])
+        return tuple(full[: self._llama.longest_token_prefix(full, self.tokens(messages[:1]))])
 
     def tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
         """The prompt's tokens."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from .base import LLM, ChatMessage, GenerationOptions, chat_request, choice_word, first_choice, normalised
+from .base import LLM, ChatMessage, GenerationOptions, as_written, chat_request, choice_word, normalised
 from .servers import ServerPool, Upstream
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,7 @@ class OpenAIServerLLM(LLM):
         listed = reply.logprobs.content[0].top_logprobs if reply.logprobs and reply.logprobs.content else []
         spelled = {c: [t.logprob for t in listed if choice_word(t.token) == c] for c in choices}
         if not any(spelled.values()):  # a server that gives no log-probabilities: the word it wrote
-            chosen = first_choice(reply.message.content or "", choices)
-            return {choice: float(choice == chosen) for choice in choices}
+            return as_written(reply.message.content or "", choices)
         least = min(t.logprob for t in listed)
         return normalised({c: values or [least] for c, values in spelled.items()})
 
