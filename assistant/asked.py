@@ -71,10 +71,13 @@ _YEAR_OR_SPAN = re.compile(
     r"(?:days?|weeks?|months?|years?|hours?)\b",
     re.I,
 )
+# A telephone number or an e-mail address answers whom to call or write to.
+_CONTACT = re.compile(r"\+?\d[\d /-]{6,}\d|\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+_CONTACT_ASKED = re.compile(r"\b(?:call|phone|ring|contact|reach|e-?mail|write to|notify|report (?:it )?to)\b", re.I)
 # "IT" the department, never "it" the pronoun.
 _ROLE = re.compile(
     r"\b(?:officer|manager|head|team|desk|department|hr|(?-i:IT)|council|reception|supervisor|lead|director|ciso|committee|"
-    r"service|support|colleague|buddy|assistant|administrator|admin|contact|office|owner|representative)s?\b",
+    r"service|support|colleague|buddy|assistant|administrator|admin|contact|office|owner|representative|hotline|helpdesk)s?\b",
     re.I,
 )
 
@@ -100,7 +103,8 @@ def gives(text: str, kind: Kind | None, question: str = "") -> bool:
     if kind == "day":
         dated = _new(_DATE, text, question) or _new(_DAY_OF_MONTH, text, question) or _day_each_month(text, question)
         return bool(stated & facts.NAMED_DATES or dated)
-    return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question)
+    reached = _CONTACT_ASKED.search(question) and _CONTACT.search(text)  # "Who do I call?": the hotline's number
+    return any(not any(c.isdigit() for c in name) for name in stated) or _new(_ROLE, text, question) or bool(reached)
 
 
 # The words that make a time of day a span's start or its end: "from 16:00", "closes at 14:00", "11:30 to 14:00".

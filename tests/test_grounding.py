@@ -379,6 +379,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("It closes in the afternoon.", "What time does the canteen close?", False),
         ("Disclose it to the Compliance Officer, Dr. Paul Wenger.", "Who do I talk to?", True),
         ("You can reach him by e-mail.", "Who do I talk to?", False),
+        ("Report it on +43 732 990 4111 within one hour.", "Who do I call if my laptop is stolen?", True),
+        ("Write to privacy@tarnwick.example.", "Who do I contact about my personal data?", True),
+        ("Report it on +43 732 990 4111 within one hour.", "Who signs the contract?", False),  # no one to call
         ("It is the framework contract for 4 years.", "What's the name of the water utility we signed with?", False),
         ("It is Vattenverket Norr.", "What's the name of the water utility we signed with?", True),
         ("With the November salary.", "Which month's payslip has the bonus on it?", True),
