@@ -415,13 +415,15 @@ class Assistant:
         return {"name": checker.name, "sha256": checker.sha256}
 
     def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
-        """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score.
-        None at all when no hit is related to the question, neither by meaning (cosine over the bar)
-        nor by words (holding most of the question's)."""
+        """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score, and
+        the one closest in meaning, which a shared word elsewhere may have outranked ("days of holiday" and a
+        "holiday bonus" line, where the vacation policy is closest). None at all when no hit is related to the
+        question, neither by meaning (cosine over the bar) nor by words (holding most of the question's)."""
         if not any(h.score >= self.min_relevance or evidence.word_overlap(question, h.text) >= RELATED_WORDS for h in hits):
             return []
         best = max(_ranking_score(h) for h in hits)
-        return [h for h in hits if _ranking_score(h) >= best - self.relevance_margin]
+        closest = max(hits, key=lambda h: h.score)
+        return [h for h in hits if _ranking_score(h) >= best - self.relevance_margin or h is closest]
 
     def _fit_to_context(self, question: str, hits: list[Hit]) -> list[Hit]:
         """As many of the best hits as the source budget, and the model's window beside the rules and

@@ -532,3 +532,15 @@ def test_a_figure_drafted_from_an_unrelated_line_is_missed_and_the_line_giving_t
     answer = answer_from(assistant_with(llm, prices), "What do we charge for two more years of warranty?", [hit(1, prices)])
 
     assert answer.outcome == "quoted" and "8% of the list price" in answer.text and "75 EUR" not in answer.text
+
+
+def test_the_passage_closest_in_meaning_is_read_even_when_a_shared_word_ranks_another_far_ahead():
+    # "days of holiday": the "holiday bonus" line shares the word, the vacation policy the meaning.
+    bonus = Hit("pay:0", "The holiday bonus is paid with the June salary.", 0, 0.26, hit(1, "").origin, fused=0.83)
+    vacation = Hit("leave:0", "Full-time employees get 27 days of paid vacation.", 0, 0.41, hit(2, "").origin, fused=0.55)
+    stray = Hit("faq:0", "Printers use follow-me printing.", 0, 0.10, hit(3, "").origin, fused=0.40)
+    assistant = assistant_with(ScriptedLLM(), bonus.text, vacation.text, stray.text)
+
+    read = assistant._relevant([bonus, vacation, stray], "How many days of holiday do I get a year?")
+
+    assert [h.chunk_id for h in read] == ["pay:0", "leave:0"]
