@@ -42,6 +42,7 @@ RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
+_FIGURE_UNIT = re.compile(r"\d(?:[.,]?\d)*\s*(%|€|\$|[a-z]+)", re.I)
 _LEAD = re.compile(r"^(?:answer\s*:|(?:based on|according to) the (?:information|sentences?|passages?)[^,]*,)\s*", re.I)
 
 # The two tries at a draft, each with the status shown meanwhile: written in the model's words, then copied.
@@ -479,10 +480,20 @@ def _focus(question: str, sentences: list[Sentence], kind: asked.Kind | None) ->
     the model reads. "What is the minimum length of a password?" is answered by the sentence with a figure."""
     named = facts.facts(question)
     best = sentences[0]
-    return max(
+    focus = max(
         sentences,
         key=lambda s: (len(named - facts.missing(question, s.text)) if named else 0, _gives(s, kind, question, best)),
     )
+    # A line with the question's figure on another subject ("10% off … per order" for "distributors get 10%?") is
+    # not what the question is about when the best line is more on its subject and measures the same thing ("22%").
+    topic = facts.stems(question) - facts.stems(" ".join(named))
+    off_topic = len(topic & facts.stems(focus.text)) < len(topic & facts.stems(best.text))
+    return best if off_topic and _units(question) & _units(best.text) else focus
+
+
+def _units(text: str) -> set[str]:
+    """What the text's figures measure: the sign or word after each ("%" of "10%", "eur" of "400 EUR")."""
+    return {unit.lower() for unit in _FIGURE_UNIT.findall(text)}
 
 
 def _gives(sentence: Sentence, kind: asked.Kind | None, question: str, best: Sentence) -> bool:
@@ -494,7 +505,8 @@ def _gives(sentence: Sentence, kind: asked.Kind | None, question: str, best: Sen
 def _window(sentence: Sentence, hits: list[Hit]) -> str:
     """The sentence with the one before it in its passage and the heading of its section: a lead-in or a heading
     ("2024 in numbers", over a slide's every line) often says what a line's figures are about."""
-    return "\n".join(filter(None, (hits[sentence.source].heading, sentence.before, sentence.text)))
+    before = "" if _labelled(sentence.before) else sentence.before
+    return "\n".join(filter(None, (hits[sentence.source].heading, before, sentence.text)))
 
 
 def _under_heading(sentence: Sentence) -> str:
@@ -502,6 +514,13 @@ def _under_heading(sentence: Sentence) -> str:
     sentence is about; a whole sentence before it only distracts the check from what this one says."""
     heading = sentence.before and len(sentence.before.split()) <= HEADING_WORDS and not sentence.before.endswith(".")
     return f"{sentence.before}: {sentence.text}" if heading else sentence.text
+
+
+def _labelled(line: str) -> bool:
+    """Whether a line is a labelled value ("Revenue: 81.3 million EUR, up 9% on 2023"), a row beside the next one
+    rather than what it is about: its year is not the next row's."""
+    label, colon, value = line.partition(": ")
+    return bool(colon and value and len(label.split()) <= HEADING_WORDS)
 
 
 def premise_gaps(question: str, sentence: str, context: str) -> set[str]:

@@ -3,14 +3,16 @@
 Failure modes covered: a figure written another way ("three", "1,500") taken
 for a different fact, or a different figure ("2009" for "2019", "14:30" for
 "14:00") taken for the same; a question's figure or name missing from its
-evidence passing the premise check; passages not cut into sentences (table
+evidence passing the premise check (also when another line on another
+subject holds the figure, or the row before holds the year); passages not cut into sentences (table
 rows with their column names, list items); an answer stating a figure no
 sentence holds being shown, or retried the same way; a reply that only repeats
 the question shown as an answer; the model's own [n] markers, or an invented
 number, reaching the final answer; a marker naming no listed source (a
 property over random drafts and hit lists); source titles leaking into the
 prompt; the fallback not quoting its passages; provenance missing what a
-replay needs.
+replay needs; the passage closest in meaning left unread behind one that only
+shares a word; a hotline's number not taken for whom to call.
 """
 
 from __future__ import annotations
@@ -532,6 +534,30 @@ def test_a_figure_drafted_from_an_unrelated_line_is_missed_and_the_line_giving_t
     answer = answer_from(assistant_with(llm, prices), "What do we charge for two more years of warranty?", [hit(1, prices)])
 
     assert answer.outcome == "quoted" and "8% of the list price" in answer.text and "75 EUR" not in answer.text
+
+
+def test_a_figure_the_question_shares_with_a_line_on_another_subject_is_checked_against_the_line_on_its_own():
+    prices = (
+        "Item: Volume discount 250 units or more; Terms: 10% off list price per order\n"
+        "Item: Distributor discount; Terms: 22% off list price for contracted distributors"
+    )
+    llm = ScriptedLLM(write="Yes, contracted distributors get 10% off list price.")
+    answer = answer_from(assistant_with(llm, prices), "Do contracted distributors get 10% off list price?", [hit(1, prices)])
+
+    assert answer.outcome == "premise_corrected" and "“10”" in answer.text
+    assert "22% off list price for contracted distributors" in answer.text
+
+
+def test_a_year_in_the_row_before_a_line_is_not_the_lines_year():
+    slide = "2024 in numbers\nRevenue: 81.3 million EUR, up 9% on 2023\nEBIT margin: 11.4%"
+    numbers = Hit("deck:1", slide, 0, 0.5, hit(1, "").origin, heading="2024 in numbers", fused=0.9)
+    llm = ScriptedLLM(write="Our EBIT margin was 11.4%.")
+
+    wrong_year = answer_from(assistant_with(llm, slide), "What was our EBIT margin in 2023?", [numbers])
+    right_year = answer_from(assistant_with(llm, slide), "What was our EBIT margin in 2024?", [numbers])
+
+    assert wrong_year.outcome == "premise_corrected" and "“2023”" in wrong_year.text
+    assert right_year.outcome == "answered" and right_year.sources[0].quote == "EBIT margin: 11.4%"
 
 
 def test_the_passage_closest_in_meaning_is_read_even_when_a_shared_word_ranks_another_far_ahead():
