@@ -110,12 +110,25 @@ def missing(claimed: str, evidence: str) -> set[str]:
     a name is there when each of its words is ("Full-time" in "full-time", "Tarnwick's" in "Tarnwick"); a
     weekday when a span of days holding it is ("Wednesday" in "Monday to Friday", "Saturday" in "weekends")."""
     stated = facts(evidence) | days_covered(evidence)
-    words = set(_WORD.findall(evidence.lower()))
-    words |= {stem(w) for w in words}
+    in_order = _WORD.findall(evidence.lower())
+    words = set(in_order) | {stem(w) for w in in_order}
     return {
         fact for fact in facts(claimed)
         if fact not in stated and (any(c.isdigit() for c in fact) or not set(_WORD.findall(fact)) <= words)
+        and not _abbreviated(fact, in_order)
     }  # fmt: skip
+
+
+def _abbreviated(fact: str, words: list[str]) -> bool:
+    """Whether ``fact`` ("hq", "ceo") abbreviates words of the evidence: the initials of words in a row ("chief
+    executive officer"), or the parts of one compound word, each of three letters or more ("headquarters")."""
+    if not (2 <= len(fact) <= 5 and fact.isalpha()):
+        return False
+    size = len(fact)
+    if any("".join(w[0] for w in words[i : i + size]) == fact for i in range(len(words) - size + 1)):
+        return True
+    parts = "".join(f"{letter}[a-z]{{2,}}" for letter in fact)
+    return any(re.fullmatch(parts, word) for word in words if word[0] == fact[0])
 
 
 _DAY = "(" + "|".join(_WEEKDAYS) + ")s?"
