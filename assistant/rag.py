@@ -39,6 +39,7 @@ _YES_NO = frozenset({"yes", "no", "not"})
 CONFIRMED = 0.3
 SURE = 0.8
 RELATED_SENTENCE = 0.5  # share of the best sentence's score a sentence needs to be about the question at all
+CLOSER_IN_MEANING = 0.1  # cosine by which a hit must beat the first-ranked one to be read however far behind it is
 RELATED_WORDS = 0.5  # share of the question's words a passage holding none of its meaning must share
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER = re.compile(r"\s*\[[^\]]*\]")
@@ -417,14 +418,16 @@ class Assistant:
 
     def _relevant(self, hits: list[Hit], question: str) -> list[Hit]:
         """The hits worth reading, by the hybrid ranking: those not far behind the best one's fused score, and
-        the one closest in meaning, which a shared word elsewhere may have outranked ("days of holiday" and a
-        "holiday bonus" line, where the vacation policy is closest). None at all when no hit is related to the
-        question, neither by meaning (cosine over the bar) nor by words (holding most of the question's)."""
+        the one closest in meaning when it is much closer than that one, which a shared word may have outranked
+        ("days of holiday": the "holiday bonus" line first, the vacation policy closest). None at all when no hit
+        is related to the question, neither by meaning (cosine over the bar) nor by words (most of its words)."""
         if not any(h.score >= self.min_relevance or evidence.word_overlap(question, h.text) >= RELATED_WORDS for h in hits):
             return []
-        best = max(_ranking_score(h) for h in hits)
+        first = max(hits, key=_ranking_score)
         closest = max(hits, key=lambda h: h.score)
-        return [h for h in hits if _ranking_score(h) >= best - self.relevance_margin or h is closest]
+        much_closer = closest.score >= first.score + CLOSER_IN_MEANING
+        bar = _ranking_score(first) - self.relevance_margin
+        return [h for h in hits if _ranking_score(h) >= bar or (h is closest and much_closer)]
 
     def _fit_to_context(self, question: str, hits: list[Hit]) -> list[Hit]:
         """As many of the best hits as the source budget, and the model's window beside the rules and

@@ -17,6 +17,8 @@ shares a word; a hotline's number not taken for whom to call.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -571,6 +573,8 @@ def test_the_passage_closest_in_meaning_is_read_even_when_a_shared_word_ranks_an
     stray = Hit("faq:0", "Printers use follow-me printing.", 0, 0.10, hit(3, "").origin, fused=0.40)
     assistant = assistant_with(ScriptedLLM(), bonus.text, vacation.text, stray.text)
 
-    read = assistant._relevant([bonus, vacation, stray], "How many days of holiday do I get a year?")
+    question = "How many days of holiday do I get a year?"
 
-    assert [h.chunk_id for h in read] == ["pay:0", "leave:0"]
+    assert [h.chunk_id for h in assistant._relevant([bonus, vacation, stray], question)] == ["pay:0", "leave:0"]
+    only_a_little_closer = replace(vacation, score=bonus.score + 0.05)
+    assert [h.chunk_id for h in assistant._relevant([bonus, only_a_little_closer, stray], question)] == ["pay:0"]
