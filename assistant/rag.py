@@ -322,9 +322,10 @@ class Assistant:
         hits: list[Hit], drafting: _Drafting, viewer: Viewer,
     ) -> None:
         """The model only repeated the question ("Yes, you can bring your dog"): it found nothing to say. When
-        the question asks for a kind of fact (a person, a figure) or names a thing (a noun) no document the asker
-        may read mentions, the documents do not say; otherwise the sentence closest to it is quoted, for the
-        asker to read the answer in its own words, once the check model (if asked for) finds it answers."""
+        the question asks for a kind of fact (a person, a figure), or names a thing (a noun) no document the asker
+        may read mentions and the check model is not sure the closest sentence answers all the same ("kids" for
+        "families are welcome"), the documents do not say; otherwise the sentence closest to it is quoted, for
+        the asker to read the answer in its own words, once the check model (if asked for) finds it answers."""
         if kind is not None:  # "Who chairs the works council?" -> "The chair is chairs.": no person was found
             drafting.verdict = {"premise": "supported", "answer": f"repeats the question, which asks for a {kind}"}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -334,7 +335,7 @@ class Assistant:
         nouns = asked.nouns(question) if english else facts.content_words(question)
         # A weekday the closest sentence covers ("Saturday" by "weekends") is no unknown thing.
         unknown = self.retriever.unknown_words(sorted(set(nouns) - facts.days_covered(focus.text)), viewer)
-        if unknown:
+        if unknown and not self._sure(question, focus, drafting):
             drafting.verdict = {"premise": "supported", "answer": "repeats the question", "unknown_words": unknown}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
             return
@@ -344,6 +345,8 @@ class Assistant:
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
             return
         drafting.verdict = {"premise": "supported", "answer": "repeats the question: the closest sentence is quoted"}
+        if unknown:  # words no document uses, outweighed by the check model's certainty
+            drafting.verdict["unknown_words"] = unknown
         _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
 
     def _support(
@@ -395,6 +398,10 @@ class Assistant:
     def _confirmed(self, question: str, sentence: Sentence, drafting: _Drafting) -> bool:
         return self._confidence(question, _under_heading(sentence), drafting) >= CONFIRMED
 
+    def _sure(self, question: str, sentence: Sentence, drafting: _Drafting) -> bool:
+        """Whether the check model is sure the sentence answers the question (never without a check model)."""
+        return self.answer_check == "facts+model" and self._confidence(question, _under_heading(sentence), drafting) >= SURE
+
     def _surest(
         self, question: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None, drafting: _Drafting
     ) -> Sentence | None:
@@ -404,7 +411,7 @@ class Assistant:
         if self.answer_check != "facts+model":
             return None
         best = max(shown, key=lambda s: self._confidence(question, _under_heading(s), drafting))
-        if self._confidence(question, _under_heading(best), drafting) < SURE:
+        if not self._sure(question, best, drafting):
             return None
         if premise_gaps(question, _window(best, hits), _context(hits[best.source])):
             return None

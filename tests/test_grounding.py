@@ -237,6 +237,19 @@ def test_a_reply_that_only_repeats_the_question_about_something_no_document_name
     assert "dog" not in " ".join(c.quote for c in answer.sources)
 
 
+@pytest.mark.parametrize(("sure", "outcome"), [(SURE + 0.05, "quoted"), (SURE - 0.05, "not_said")])
+def test_a_word_no_document_uses_is_no_unknown_thing_when_the_check_model_is_sure_the_closest_sentence_answers(
+    sure, outcome
+):
+    party = "Summer party\nFamilies are welcome at the summer party. It is on Friday, 4 July, from 16:00 in the park."
+    llm = ScriptedLLM(write="Yes, you can bring your kids to the summer party.", sure=sure)
+    question = "Can I bring my kids to the summer party?"
+    answer = answer_from(assistant_with(llm, party, answer_check="facts+model"), question, [hit(1, party)])
+
+    assert answer.outcome == outcome
+    assert answer.sources[0].quote == "Families are welcome at the summer party."
+    assert answer.provenance["verdict"]["unknown_words"] == ["kids"]
+
 def test_a_reply_that_only_repeats_the_question_about_what_the_documents_name_quotes_the_closest_sentence():
     llm = ScriptedLLM(write="Yes, breakfast is served in the canteen.")
     answer = answer_from(assistant_with(llm, CANTEEN), "Is breakfast served in the canteen?", [hit(1, CANTEEN)])
