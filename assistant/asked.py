@@ -24,7 +24,7 @@ Kind = Literal["figure", "day", "time", "when", "person"]
 # Checked in this order: "what time" before the figure's "how long".
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("time", re.compile(r"\b(?:what|which) time\b|\bat what hour\b", re.I)),
-    ("day", re.compile(r"\b(?:which|what) (?:day|date|weekday|month)\b|\bby when\b", re.I)),
+    ("day", re.compile(r"\b(?:which|what) (?:day|date|weekday|month)\b", re.I)),
     (
         "figure",
         re.compile(
@@ -39,7 +39,7 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "when",
         re.compile(
-            r"^\s*when\b|\bwhen (?:do|does|did|is|are|was|were|will|can|should|must|has|have)\b"
+            r"^\s*when\b|\bwhen (?:do|does|did|is|are|was|were|will|can|should|must|has|have)\b|\bby when\b"
             r"|\b(?:which|what) year\b",
             re.I,
         ),

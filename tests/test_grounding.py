@@ -372,7 +372,7 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("What does a technician day cost?", "figure"),
         ("What does the on-site calibration service cost?", "figure"),
         ("On which day can I see the company doctor?", "day"),
-        ("By when must I finish the training?", "day"),
+        ("By when must I finish the training?", "when"),
         ("Which month's payslip has the Christmas bonus on it?", "day"),
         ("What time does the canteen close?", "time"),
         ("When did the policy come into force?", "when"),
@@ -394,6 +394,7 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("You get vacation days.", "How many vacation days do I get?", False),
         ("Every Wednesday from 08:30.", "On which day can I see the doctor?", True),
         ("By 31 October.", "By when must I finish the training?", True),
+        ("Tell your manager by 09:00 on the first day.", "I'm off sick, who do I tell and by when?", True),  # a time
         ("September 2025.", "On which day in September is the all-hands?", False),  # the question named it
         ("Within two days.", "On which day in September is the all-hands?", False),  # a duration is no day
         ("It closes at 14:00.", "What time does the canteen close?", True),
