@@ -385,22 +385,23 @@ class Assistant:
             return support, "the check model found the sentence does not answer the question"
         return support, None
 
-    def _confidence(self, question: str, sentence: str, drafting: _Drafting) -> float:
-        """How likely the check model finds that ``sentence`` answers ``question`` (1 when answer_check does not
-        ask it): its probability of "yes", read once per sentence."""
+    def _confidence(self, question: str, sentence: Sentence, drafting: _Drafting) -> float:
+        """How likely the check model finds that ``sentence``, under its heading, answers ``question`` (1 when
+        answer_check does not ask it): its probability of "yes", read once per sentence."""
         if self.answer_check != "facts+model":
             return 1.0
-        if sentence not in drafting.confidence:
-            messages = prompts.confirm_messages(question, sentence[:CHECKED_CHARS])
-            drafting.confidence[sentence] = self._checker().choice_probabilities(messages, prompts.CONFIRM_CHOICES)["yes"]
-        return drafting.confidence[sentence]
+        checked = _under_heading(sentence)
+        if checked not in drafting.confidence:
+            messages = prompts.confirm_messages(question, checked[:CHECKED_CHARS])
+            drafting.confidence[checked] = self._checker().choice_probabilities(messages, prompts.CONFIRM_CHOICES)["yes"]
+        return drafting.confidence[checked]
 
     def _confirmed(self, question: str, sentence: Sentence, drafting: _Drafting) -> bool:
-        return self._confidence(question, _under_heading(sentence), drafting) >= CONFIRMED
+        return self._confidence(question, sentence, drafting) >= CONFIRMED
 
     def _sure(self, question: str, sentence: Sentence, drafting: _Drafting) -> bool:
         """Whether the check model is sure the sentence answers the question (never without a check model)."""
-        return self.answer_check == "facts+model" and self._confidence(question, _under_heading(sentence), drafting) >= SURE
+        return self.answer_check == "facts+model" and self._confidence(question, sentence, drafting) >= SURE
 
     def _surest(
         self, question: str, shown: list[Sentence], hits: list[Hit], kind: asked.Kind | None, drafting: _Drafting
@@ -408,9 +409,7 @@ class Assistant:
         """What to quote when both drafts failed their checks: the sentence the check model is surest answers the
         question, if it is sure (a look-alike line it only leans towards stays unquoted), the sentence holds the
         question's own facts and gives the kind of fact asked for."""
-        if self.answer_check != "facts+model":
-            return None
-        best = max(shown, key=lambda s: self._confidence(question, _under_heading(s), drafting))
+        best = max(shown, key=lambda s: self._confidence(question, s, drafting))
         if not self._sure(question, best, drafting):
             return None
         if premise_gaps(question, _window(best, hits), _context(hits[best.source])):
