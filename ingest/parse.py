@@ -23,6 +23,7 @@ from assistant.errors import UnreadableDocument
 from . import formats, reading
 from .ocr import OcrOptions, OcrUnavailable, read_image
 from .pdf import read_pdf
+from .pdf import title as pdf_title
 from .reading import ReadPage
 
 
@@ -98,7 +99,8 @@ KINDS_BY_MIME.update(formats.KINDS_BY_MIME)
 TEXT_KINDS = {"html", "markdown", "text", "email", "csv"}
 # A format's reader revision, raised when a change reads the same file differently (more text, other headings);
 # a document read by an earlier revision is read again at its next ingest or sync. Unlisted formats: 1.
-READER_REVISIONS = {"html": 2}  # 2: sections headed by the page's <title>
+# html 2: sections headed by the page's <title>; pdf 2: sections at headings set larger or bold, under the PDF's title.
+READER_REVISIONS = {"html": 2, "pdf": 2}
 SUPPORTED_EXTENSIONS = frozenset(KINDS_BY_EXTENSION)
 
 
@@ -128,7 +130,8 @@ def read(content: bytes, filename: str, mime_type: str | None = None, ocr: OcrOp
     try:
         if kind in _PAGE_READERS:
             pages = _PAGE_READERS[kind](content, ocr)
-            found = Reading(_page_sections(kind, pages), reading.report(kind, pages, ocr.languages))
+            own_title = pdf_title(content) if kind == "pdf" else ""
+            found = Reading(_page_sections(kind, pages, own_title), reading.report(kind, pages, ocr.languages))
         else:
             found = Reading(_PARSERS[kind](content, filename), reading.report(kind))
     except ParseError:
@@ -149,10 +152,27 @@ def read_by_an_earlier_reader(report: dict) -> bool:
     return report.get("revision", 1) < READER_REVISIONS.get(report.get("format", ""), 1)
 
 
-def _page_sections(kind: str, pages: list[ReadPage]) -> list[Section]:
-    """A section per page; a lone image has no page number to cite."""
+def _page_sections(kind: str, pages: list[ReadPage], title: str = "") -> list[Section]:
+    """Sections as ``_sections`` groups a parser's elements: a new one at each page, and at each heading once the
+    section before has a body; each headed by the document's own title (a PDF's, from its metadata) and the
+    heading it opens with, or the one before it. A lone image has no page number to cite."""
     numbered = kind == "pdf" or len(pages) > 1
-    return [Section(p.text, p.number if numbered else None) for p in pages]
+    sections: list[Section] = []
+    heading = ""
+    for page in pages:
+        texts, body_chars = [], 0
+        for block in page.text.split("\n\n"):
+            is_heading = block in page.headings
+            if is_heading and body_chars >= MIN_SECTION_CHARS:
+                sections.append(Section("\n\n".join(texts), page.number if numbered else None, _titled(title, heading)))
+                texts, body_chars = [], 0
+            if is_heading and not texts:  # a section that opens with a heading is named by it
+                heading = block
+            texts.append(block)
+            body_chars += 0 if is_heading else len(block)
+        if texts != [heading]:  # a heading at the foot of a page heads the next page's text
+            sections.append(Section("\n\n".join(texts), page.number if numbered else None, _titled(title, heading)))
+    return sections
 
 
 def _why_no_text(kind: str, report: dict, ocr: OcrOptions) -> str:

@@ -2,7 +2,10 @@
 
 The text layer is laid out by pdfminer.six (paragraphs as text boxes, in
 reading order); pdfplumber, on the same layout, finds ruled tables, which are
-written as Markdown pipe rows in place of their loose cell text. A page whose
+written as Markdown pipe rows in place of their loose cell text. Lines set larger
+than the page's body text, or bold where it is not, are its headings: the
+document's sections open at them (``parse.py``), under the title the PDF gives
+itself. A page whose
 text layer holds too little text for a page (a scan, a photo, text drawn as
 outlines) is rendered with pdfium and read with Tesseract (``ocr.py``); the
 longer reading wins. A page that cannot be read becomes a warning; the rest of
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+from collections import Counter
 
 from .ocr import OcrOptions, recognize
 from .reading import ReadPage
@@ -24,6 +29,11 @@ log = logging.getLogger("enclave.ocr")
 MIN_TEXT_CHARS = 100
 RENDER_DPI = 300  # what Tesseract is trained for; less loses small print
 MIN_TABLE_CELLS = 2  # a single ruled box around a paragraph is a frame, not a table
+# A short block set this much larger than the page's body text, or bold where the body is not, is a heading.
+HEADING_SIZE = 1.15
+MAX_HEADING_CHARS = 200
+MAX_HEADING_LINES = 2
+_FILE_NAME = re.compile(r"\.[A-Za-z0-9]{2,4}$")  # "Microsoft Word - policy.docx" names a file, not the document
 
 
 def read_pdf(content: bytes, options: OcrOptions) -> list[ReadPage]:
@@ -44,20 +54,96 @@ def read_pdf(content: bytes, options: OcrOptions) -> list[ReadPage]:
     return pages
 
 
+def title(content: bytes) -> str:
+    """The title the PDF gives itself in its metadata ("Linz Headquarters Office Guide"), or "" when it has none
+    worth showing: what every page is about, where the file name may say little."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(io.BytesIO(content)) as pdf:
+            found = pdf.metadata.get("Title")
+    except Exception:  # a damaged catalogue: the pages may still be read, and say what the title would have
+        return ""
+    found = " ".join(str(found or "").split())
+    return found if len(found) <= MAX_HEADING_CHARS and not _FILE_NAME.search(found) else ""
+
+
 def _text_layer(number: int, page) -> ReadPage:
     from pdfminer.layout import LTTextContainer
 
     tables = [t for t in page.find_tables() if _is_table(t)]
-    blocks = [
-        (_top(page, box), box.get_text().strip())
-        for box in page.layout
+    boxes = [
+        box for box in page.layout
         if isinstance(box, LTTextContainer) and not any(_inside(page, box, t.bbox) for t in tables)
-    ]
+    ]  # fmt: skip
+    body = _body_style(boxes)
+    blocks, headings = [], []
+    for box in boxes:
+        for text, styled in _runs(box, body):
+            blocks.append((_top(page, box), text))
+            if styled and _short_and_no_sentence(text):
+                headings.append(text)
     for table in tables:
         # A table goes before the first paragraph below its top edge: where it stands on the page.
         at = next((i for i, (top, _) in enumerate(blocks) if top >= table.bbox[1]), len(blocks))
         blocks.insert(at, (table.bbox[1], _markdown(table.extract())))
-    return ReadPage(number, "\n\n".join(text for _, text in blocks if text), "text", tables=len(tables))
+    text = "\n\n".join(text for _, text in blocks if text)
+    return ReadPage(number, text, "text", tables=len(tables), headings=tuple(headings))
+
+
+def _characters(items) -> list:
+    from pdfminer.layout import LTChar
+
+    return [c for c in items if isinstance(c, LTChar) and c.get_text().strip()]
+
+
+def _flat(box) -> list:
+    """A text box's characters, through its lines."""
+    from pdfminer.layout import LTTextBox
+
+    return [c for line in box for c in line] if isinstance(box, LTTextBox) else list(box)
+
+
+def _body_style(boxes: list) -> tuple[float, bool]:
+    """The size and boldness most of the page's characters are set in."""
+    styles = Counter((round(c.size, 1), _bold(c)) for box in boxes for c in _characters(_flat(box)))
+    return styles.most_common(1)[0][0] if styles else (0.0, False)
+
+
+def _runs(box, body: tuple[float, bool]) -> list[tuple[str, bool]]:
+    """The box's text in runs of lines set alike, each with whether it is set as a heading: pdfminer often
+    puts a heading in one box with the paragraph under it."""
+    from pdfminer.layout import LTTextBox
+
+    runs: list[tuple[list[str], bool]] = []
+    for line in box if isinstance(box, LTTextBox) else [box]:
+        text = line.get_text().strip()
+        if not text:
+            continue
+        styled = _styled_as_heading(_characters(line), body)
+        if runs and runs[-1][1] == styled:
+            runs[-1][0].append(text)
+        else:
+            runs.append(([text], styled))
+    return [("\n".join(lines), styled) for lines, styled in runs]
+
+
+def _styled_as_heading(chars: list, body: tuple[float, bool]) -> bool:
+    """Set larger than the body, or bold where the body is not (nearly every character of it)."""
+    size, bold = body
+    if not chars:
+        return False
+    larger = sum(c.size >= size * HEADING_SIZE for c in chars)
+    heavier = 0 if bold else sum(_bold(c) for c in chars)
+    return max(larger, heavier) >= 0.9 * len(chars)
+
+
+def _short_and_no_sentence(text: str) -> bool:
+    return len(text) <= MAX_HEADING_CHARS and text.count("\n") < MAX_HEADING_LINES and not text.endswith(".")
+
+
+def _bold(char) -> bool:
+    return "bold" in char.fontname.lower()
 
 
 def _is_table(table) -> bool:

@@ -24,6 +24,8 @@ class ReadPage:
     confidence: float | None = None  # OCR's mean word confidence, 0-100, where OCR read the page
     tables: int = 0
     warning: str = ""  # why the page could not be read (fully): the document is indexed without it
+    # The page's headings (set larger or bold), each one of the blank-line-separated blocks of ``text``.
+    headings: tuple[str, ...] = ()
 
 
 def report(format: str, pages: list[ReadPage] | None = None, ocr_languages: str = "") -> dict:

@@ -57,6 +57,37 @@ def test_pdf_pages_are_numbered(parsed):
     assert [(s.page, s.text.rstrip(".")) for s in parsed["pdf"]] == list(enumerate(DOCUMENT_FACTS["pdf"], start=1))
 
 
+def test_pdf_sections_open_at_headings_under_the_documents_own_title():
+    # A heading is told by its type (larger, or bold); the PDF's metadata title heads every section, as an
+    # HTML page's <title> does, and a heading at the foot of a page heads the next page's text.
+    from fpdf import FPDF
+
+    fire_alarm = "Fire alarm: leave the building by the nearest exit and do not use the lifts."
+    body = "Reception is staffed from 06:45 to 18:30 on working days, and visitors are registered there. " * 3
+    pdf = FPDF()
+    pdf.set_title("Linz Headquarters Office Guide")
+    pdf.add_page()
+    for heading, style, size in (("Opening hours", "", 16), ("Parking", "B", 11)):
+        pdf.set_font("helvetica", style, size)
+        pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", "", 11)
+        pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "B", 11)
+    pdf.set_y(-40)
+    pdf.multi_cell(0, 8, "Safety", new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.set_font("helvetica", "", 11)
+    pdf.multi_cell(0, 6, fire_alarm)
+
+    sections = parse(bytes(pdf.output()), "guide.pdf")
+
+    assert [(s.page, s.heading, s.text.split("\n")[0]) for s in sections] == [
+        (1, "Linz Headquarters Office Guide › Opening hours", "Opening hours"),
+        (1, "Linz Headquarters Office Guide › Parking", "Parking"),
+        (2, "Linz Headquarters Office Guide › Safety", fire_alarm),
+    ]
+
+
 def test_slides_are_numbered(parsed):
     pages = {s.page: s.text for s in parsed["pptx"]}
     assert sorted(pages) == [1, 2]
