@@ -88,6 +88,21 @@ def test_pdf_sections_open_at_headings_under_the_documents_own_title():
     ]
 
 
+def test_a_pdf_title_that_names_a_file_heads_nothing():
+    from fpdf import FPDF
+
+    from ingest.pdf import title
+
+    pdf = FPDF()
+    pdf.set_title("Microsoft Word - policy_v3.docx")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "Expense claims are paid with the next monthly payroll run.")
+
+    assert title(bytes(pdf.output())) == ""
+    assert [s.heading for s in parse(bytes(pdf.output()), "policy.pdf")] == [""]
+
+
 def test_slides_are_numbered(parsed):
     pages = {s.page: s.text for s in parsed["pptx"]}
     assert sorted(pages) == [1, 2]
