@@ -1,9 +1,9 @@
 """What kind of fact a question asks for, and whether a text gives one.
 
 "How much …" wants a figure, "On which day …" a day or date, "What time …" a
-time of day, "When …" any of those, a year or a span, "Who …" and "What's the
-name of …" a person, a role or a name; "… close?", "until when …" the end of a
-span of time, "… open?" its start. A reply of the wrong kind ("within two days"
+time of day, "When …" any of those, a year or a span, "Who …", "What's the
+name of …" and "Which app …" a person, a role or a name; "… close?", "until
+when …" the end of a span of time, "… open?" its start. A reply of the wrong kind ("within two days"
 for "which day", "you can reach him at …" for "who") answers something else,
 however well its words match; and the sentence that answers is most
 often among those holding a fact of the asked kind. Only English questions are
@@ -21,6 +21,12 @@ from assistant import facts
 
 Kind = Literal["figure", "day", "time", "when", "person"]
 
+# What is known by its name: "Which app …", "What's the VPN program …" ask for one ("Spendly", "TW Connect"),
+# not for a line that only mentions apps; "the company's revenue" asks for no name.
+_NAMED = (
+    r"(?:insurer|insurance company|company|bank|provider|supplier|vendor|agency|firm|app|application|program|"
+    r"programme|software|tool|platform|brand)s?\b(?!['’])"
+)
 # Checked in this order: "what time" before the figure's "how long".
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("time", re.compile(r"\b(?:what|which) time\b|\bat what hour\b", re.I)),
@@ -48,7 +54,9 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "person",
         re.compile(
             r"^\s*(?:who|whom)\b|\bto whom\b|\bwho (?:do|should|can|must)\b"
-            r"|\bwhat(?:'s|’s| is| was| are| were) (?:the )?names? of\b",
+            r"|\bwhat(?:'s|’s| is| was| are| were) (?:the )?names? of\b"
+            rf"|\bwhich (?:[\w-]+ ){{0,2}}?{_NAMED}"
+            rf"|\bwhat(?:'s|’s| is| was| are| were) (?:the|our) (?:[\w-]+ ){{0,2}}?{_NAMED}",
             re.I,
         ),
     ),

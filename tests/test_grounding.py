@@ -379,6 +379,11 @@ def test_every_marker_in_a_final_answer_names_a_listed_source(passages, draft, c
         ("In which year was the company founded?", "when"),
         ("Who do I talk to about a conflict of interest?", "person"),
         ("What's the name of the water utility we signed the framework contract with?", "person"),
+        ("Which app do I put my travel receipts into?", "person"),  # a name: "Spendly"
+        ("What's the VPN program I need when working from a hotel?", "person"),
+        ("Which health insurer are we with?", "person"),
+        ("What was the company's revenue in 2024?", None),  # the company's: no company is asked for
+        ("Which floor is the lab on?", None),
         ("Can I bring my dog?", None),
         ("Where is the assembly point?", None),
     ],
@@ -419,6 +424,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, kind):
         ("At 14:00.", "When does the canteen close?", True),
         ("It was published on the intranet.", "When did the policy come into force?", False),
         ("Today it serves the Benelux.", "When did the Rotterdam office open?", False),  # "today" dates nothing
+        ("Laptops use full-disk encryption.", "Which program encrypts the laptops?", False),  # names no program
+        ("Start the VPN client TW Connect first.", "What's the VPN program I need?", True),
+        ("Fuel, wear and insurance are covered by this rate.", "Which health insurer are we with?", False),
     ],
 )
 def test_whether_a_reply_gives_the_kind_of_fact_asked_for(reply, question, gives):
