@@ -159,19 +159,23 @@ def _page_sections(kind: str, pages: list[ReadPage], title: str = "") -> list[Se
     numbered = kind == "pdf" or len(pages) > 1
     sections: list[Section] = []
     heading = ""
+
+    def close(texts: list[str], page: ReadPage) -> None:
+        sections.append(Section("\n\n".join(texts), page.number if numbered else None, _titled(title, heading)))
+
     for page in pages:
         texts, body_chars = [], 0
-        for block in page.text.split("\n\n"):
+        for block in page.text.split("\n\n"):  # the PDF reader's blocks
             is_heading = block in page.headings
             if is_heading and body_chars >= MIN_SECTION_CHARS:
-                sections.append(Section("\n\n".join(texts), page.number if numbered else None, _titled(title, heading)))
+                close(texts, page)
                 texts, body_chars = [], 0
             if is_heading and not texts:  # a section that opens with a heading is named by it
                 heading = block
             texts.append(block)
             body_chars += 0 if is_heading else len(block)
-        if texts != [heading]:  # a heading at the foot of a page heads the next page's text
-            sections.append(Section("\n\n".join(texts), page.number if numbered else None, _titled(title, heading)))
+        if texts != [heading]:  # a heading alone at the foot of a page heads the next page's text
+            close(texts, page)
     return sections
 
 
