@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from ingest.parse import READER_REVISIONS
 from tests.conftest import text_image
 from tests.server.conftest import make_person, start_server
 from tests.test_ocr import ENGLISH, GERMAN, scanned_pdf, table_pdf
@@ -76,7 +77,7 @@ def test_the_documents_api_says_what_was_read(scanned_server):
     listed = {d["id"]: d["read"] for d in admin.client.get("/api/v1/documents").json()["items"]}
     assert listed[ids["budget.pdf"]] == {
         "format": "pdf", "pages": 4, "text_pages": 4, "ocr_pages": 0, "ocr_confidence": None, "tables": 1,
-        "warnings": [], "revision": None,
+        "warnings": [], "revision": READER_REVISIONS["pdf"],
     }  # fmt: skip
 
 
