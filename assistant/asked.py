@@ -3,11 +3,11 @@
 "How much …" wants a figure, "On which day …" a day or date, "What time …" a
 time of day, "When …" any of those, a year or a span, "Who …", "What's the
 name of …" and "Which app …" a person, a role or a name; "… close?", "until
-when …" the end of a span of time, "… open?" its start. A reply of the wrong kind ("within two days"
-for "which day", "you can reach him at …" for "who") answers something else,
-however well its words match; and the sentence that answers is most
-often among those holding a fact of the asked kind. Only English questions are
-read this way; any other question asks for nothing in particular.
+when …" the end of a span of time, "… open?" its start. A reply of the wrong
+kind ("within two days" for "which day", "you can reach him at …" for "who")
+answers something else, however well its words match; and the sentence that
+answers is most often among those holding a fact of the asked kind. Only
+English questions are read this way; any other question asks for nothing in particular.
 """
 
 from __future__ import annotations

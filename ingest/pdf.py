@@ -2,14 +2,13 @@
 
 The text layer is laid out by pdfminer.six (paragraphs as text boxes, in
 reading order); pdfplumber, on the same layout, finds ruled tables, which are
-written as Markdown pipe rows in place of their loose cell text. Lines set larger
-than the page's body text, or bold where it is not, are its headings: the
-document's sections open at them (``parse.py``), under the title the PDF gives
-itself. A page whose
-text layer holds too little text for a page (a scan, a photo, text drawn as
-outlines) is rendered with pdfium and read with Tesseract (``ocr.py``); the
-longer reading wins. A page that cannot be read becomes a warning; the rest of
-the document is still indexed.
+written as Markdown pipe rows in place of their loose cell text. Lines set
+larger than the page's body text, or bold where it is not, are its headings:
+the document's sections open at them (``parse.py``), under the title the PDF
+gives itself. A page whose text layer holds too little text for a page (a scan,
+a photo, text drawn as outlines) is rendered with pdfium and read with
+Tesseract (``ocr.py``); the longer reading wins. A page that cannot be read
+becomes a warning; the rest of the document is still indexed.
 """
 
 from __future__ import annotations
@@ -97,26 +96,24 @@ def _characters(items) -> list:
     return [c for c in items if isinstance(c, LTChar) and c.get_text().strip()]
 
 
-def _flat(box) -> list:
-    """A text box's characters, through its lines."""
+def _lines(box) -> list:
+    """A text box's lines (a line standing alone is its own)."""
     from pdfminer.layout import LTTextBox
 
-    return [c for line in box for c in line] if isinstance(box, LTTextBox) else list(box)
+    return list(box) if isinstance(box, LTTextBox) else [box]
 
 
 def _body_style(boxes: list) -> tuple[float, bool]:
     """The size and boldness most of the page's characters are set in."""
-    styles = Counter((round(c.size, 1), _bold(c)) for box in boxes for c in _characters(_flat(box)))
+    styles = Counter((round(c.size, 1), _bold(c)) for box in boxes for line in _lines(box) for c in _characters(line))
     return styles.most_common(1)[0][0] if styles else (0.0, False)
 
 
 def _runs(box, body: tuple[float, bool]) -> list[tuple[str, bool]]:
     """The box's text in runs of lines set alike, each with whether it is set as a heading: pdfminer often
     puts a heading in one box with the paragraph under it."""
-    from pdfminer.layout import LTTextBox
-
     runs: list[tuple[list[str], bool]] = []
-    for line in box if isinstance(box, LTTextBox) else [box]:
+    for line in _lines(box):
         text = line.get_text().strip()
         if not text:
             continue
