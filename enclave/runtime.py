@@ -18,6 +18,7 @@ from assistant.catalog import default_model_name, separate_check_model
 from assistant.config import Settings
 from assistant.db import engine_for, session_factory
 from assistant.embeddings import Embedder, get_embedder
+from assistant.expansion import PassageWriter
 from assistant.llm import LLM, get_llm
 from assistant.priority import PRIORITY
 from assistant.rag import Assistant
@@ -124,6 +125,7 @@ class Runtime:
         return Retriever(
             self.embedder, self.store, self.keywords, self.reranker, rerank_candidates=self.settings.rerank_candidates,
             rank_by_document=self.settings.rank_by_document,
+            expand=PassageWriter(self.checker) if self.settings.expand_queries else None,
         )
 
     @cached_property

@@ -12,6 +12,7 @@ import torch
 
 from assistant.access import Access, Viewer
 from assistant.embeddings.local import bundled_model_path
+from assistant.expansion import PassageWriter
 from assistant.llm import ChatMessage
 from assistant.retrieval import by_document_support, distinctive_terms, fuse, with_context
 from assistant.store import ChunkOrigin, Hit
@@ -45,6 +46,8 @@ def test_fusion_adds_both_halves_scores_scaled_to_one_and_a_bonus_for_exact_code
     assert [h.chunk_id for h in fuse(by_meaning, by_words)] == ["c", "a", "d", "b", "e"]
     assert [h.chunk_id for h in fuse(by_meaning, by_words, exact={"e"})] == ["c", "a", "d", "e", "b"]
     assert [h.chunk_id for h in fuse([], [(hit("x"), 3.0)])] == ["x"]
+    # Weighted towards meaning, as beside a written passage: a 0.8, c 0.8/3 + 0.2, d 0.1
+    assert [h.chunk_id for h in fuse(by_meaning, by_words, keyword_weight=0.2)] == ["a", "c", "d", "b", "e"]
 
 
 def test_a_page_with_several_matching_passages_outranks_one_stray_match():
@@ -63,6 +66,12 @@ def test_a_page_with_several_matching_passages_outranks_one_stray_match():
 @pytest.mark.parametrize("setting", [True, False])
 def test_ranking_by_document_follows_its_setting(make_runtime, setting):
     assert make_runtime(with_llm=False, rank_by_document=setting).retriever.rank_by_document is setting
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_query_expansion_follows_its_setting(make_runtime, setting):
+    expand = make_runtime(with_llm=False, expand_queries=setting).retriever.expand
+    assert isinstance(expand, PassageWriter) if setting else expand is None
 
 
 @pytest.fixture
@@ -97,6 +106,27 @@ def test_the_exact_term_search_keeps_to_what_the_viewer_may_see(catalogue):
     insider = [h.origin.title for h in catalogue.assistant.search(question, Viewer("fay@example.com", frozenset({"finance"})), 5)]
     assert "XK-7741-internal.txt" not in outsider and len(outsider) == 5
     assert insider[0] == "XK-7741-internal.txt"
+
+
+def test_with_queries_expanded_search_looks_for_the_written_passage_beside_the_question(catalogue):
+    question, viewer = "Which probe is made for the very hottest ovens?", Viewer.operator()
+    written = []
+
+    def expand(query: str) -> str:  # a passage in the catalogue's own words, as the check model writes one
+        written.append(query)
+        return f"{query}\nThe GH-4472 temperature probe measures oven heat up to 370 degrees."
+
+    assert catalogue.assistant.search(question, viewer, 1)[0].origin.title != "GH-4472.txt"
+    catalogue.retriever.expand = expand
+    assert catalogue.assistant.search(question, viewer, 1)[0].origin.title == "GH-4472.txt"
+    assert written == [question]
+
+
+@pytest.mark.llm
+def test_the_model_writes_the_passage_a_search_looks_for(llm):
+    question = "How do I stop a query that has been running far too long in another session?"
+    expanded = PassageWriter(lambda: llm)(question)
+    assert expanded.startswith(f"{question}\n") and len(expanded.split()) > len(question.split()) + 10
 
 
 PARKING = [ChatMessage("user", "Which garage level do employees park on?"), ChatMessage("assistant", "Level P3 [1].")]
