@@ -93,10 +93,18 @@ class OpenAIServerLLM(LLM):
 
     def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
         """Read from the log-probabilities the server gives for the reply's first token (llama-server's,
-        llama-cpp-python's and vLLM's do). A choice not among them counts as likely as the least likely listed."""
+        llama-cpp-python's and vLLM's do). A choice not among them counts as likely as the least likely listed.
+        From a server that gives none, or refuses to, the word it writes (as ``LLM.choice_probabilities``)."""
+        import openai
+
         request = chat_request(messages, GenerationOptions(max_tokens=1, temperature=0.0))
-        request.update(stream=False, logprobs=True, top_logprobs=TOP_LOGPROBS)
-        reply = self._complete_once(request).choices[0]
+        request["stream"] = False
+        try:
+            reply = self._complete_once({**request, "logprobs": True, "top_logprobs": TOP_LOGPROBS}).choices[0]
+        except openai.APIStatusError:
+            # Some servers refuse to give them (llama_cpp.server started with logits_all off answers 500): the word
+            # it writes, asked again without them. A fault of the request itself fails this second try too.
+            reply = self._complete_once(request).choices[0]
         listed = reply.logprobs.content[0].top_logprobs if reply.logprobs and reply.logprobs.content else []
         spelled = {c: [t.logprob for t in listed if choice_word(t.token) == c] for c in choices}
         if not any(spelled.values()):  # a server that gives no log-probabilities: the word it wrote

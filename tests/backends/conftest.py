@@ -105,6 +105,7 @@ class LlamaServer:
     folder: Path
     port: int
     threads: int
+    options: tuple[str, ...] = ()  # more of the server's own command-line options
     process: subprocess.Popen | None = None
 
     @property
@@ -132,6 +133,7 @@ class LlamaServer:
             # Off: a waiting request must not cut the running one short, so only a client
             # that closes its connection stops a generation (as with llama-server and vLLM).
             "--interrupt_requests", "False",
+            *self.options,
         ]  # fmt: skip
         with self.log.open("a") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -4,25 +4,28 @@ Failure modes covered: ``llm_backend="openai"`` not building the server client;
 the served model's name not discovered; the stream not arriving piece by piece;
 a cancelled answer running on, or leaving the server busy for the next question;
 a RAG answer through the server citing the wrong document, or none; the check model's certainty read
-differently from the server than in-process.
+differently from the server than in-process, or not at all from a server that refuses log-probabilities.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from assistant import prompts
 from assistant.access import Viewer
 from assistant.llm import ChatMessage, GenerationCancelled, GenerationOptions, get_llm
+from assistant.llm.base import as_written
 from assistant.llm.openai_server import OpenAIServerLLM
 from assistant.rag import Answer, Token
 from ingest.documents import SourceDocument
 from ingest.index import Source
-from tests.backends.conftest import SERVED_MODEL
+from tests.backends.conftest import SERVED_MODEL, LlamaServer, free_port
 from tests.conftest import TEST_CONTEXT_SIZE, runtime_with, settings_for
 
 pytestmark = pytest.mark.llm
@@ -89,6 +92,31 @@ def test_the_server_and_the_in_process_model_are_equally_sure_of_a_verdict(serve
         assert served["yes"] == pytest.approx(here["yes"], abs=0.05)
         sure[name] = here["yes"]
     assert sure["answering"] > sure["unrelated"]
+
+
+@pytest.fixture(scope="module")
+def server_without_logprobs(tmp_path_factory) -> Iterator[LlamaServer]:
+    """A second llama.cpp server, started with its logits off: it answers a request for log-probabilities 500."""
+    server = LlamaServer(tmp_path_factory.mktemp("no-logprobs"), free_port(), threads=1, options=("--logits_all", "False"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_server_that_refuses_log_probabilities_gives_the_verdict_it_writes(server_without_logprobs, llm):
+    messages = prompts.confirm_messages("When does the canteen close?", "The canteen is open from 11:30 to 14:00.")
+    asked = {"model": SERVED_MODEL, "messages": [{"role": m.role, "content": m.content} for m in messages],
+             "max_tokens": 1, "logprobs": True, "top_logprobs": 5}  # fmt: skip
+    refused = httpx.post(f"{server_without_logprobs.url}/chat/completions", json=asked, timeout=60)
+    assert refused.status_code == 500 and "logprobs" in refused.text
+    served = get_llm(settings_for(data_dir=Path("unused"), llm_backend="openai", llm_url=server_without_logprobs.url))
+
+    verdict = served.choice_probabilities(messages, prompts.CONFIRM_CHOICES)
+
+    written = llm.complete(messages, GenerationOptions(max_tokens=1, temperature=0.0))  # the same model, in-process
+    assert verdict == as_written(written, prompts.CONFIRM_CHOICES) and sum(verdict.values()) == 1.0
 
 
 def test_a_rag_answer_through_the_server_cites_the_right_document(llm_server, embedder, tmp_path):
