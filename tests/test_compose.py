@@ -3,11 +3,13 @@
 Failure modes covered: a file that is not valid YAML; a service without a health check (compose could not
 wait for it, and a dead one would go unnoticed); a port published by anything but the proxy; a service on
 a network with a route out; an ENCLAVE_* variable that names no setting (Enclave would refuse to start);
-the web role not scalable (a fixed container name or host port); a file `docker compose config` rejects.
+the web role not scalable (a fixed container name or host port); a shell `$` that Compose would read as a
+variable (a health check's `$(…)` must be written `$$(…)`); a file `docker compose config` rejects.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -98,6 +100,15 @@ def test_the_gpu_override_gives_the_model_server_a_gpu():
     llm = yaml.safe_load(GPU.read_text())["services"]["llm"]
     assert llm["image"].startswith("ghcr.io/ggml-org/llama.cpp:server-cuda")
     assert llm["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+
+
+@pytest.mark.parametrize("path", [COMPOSE, GPU], ids=["cpu", "gpu"])
+def test_every_dollar_sign_is_a_variable_or_escaped(path: Path):
+    # Compose substitutes variables in every string, health checks' shell commands too: a `$` must start
+    # `${NAME…}` or `$NAME`, or be doubled to reach the shell: the one form every Compose reads as a plain `$`
+    # (Debian's docker-compose 1.29 refused the worker's `$(find …)` as an invalid interpolation).
+    unescaped = path.read_text().replace("$$", "")
+    assert [line.strip() for line in unescaped.splitlines() if re.search(r"\$(?![{_A-Za-z])", line)] == []
 
 
 def _compose_plugin_missing() -> str | None:
