@@ -325,7 +325,8 @@ class Assistant:
         the question asks for a kind of fact (a person, a figure), or names a thing (a noun) no document the asker
         may read mentions and the check model is not sure the closest sentence answers all the same ("kids" for
         "families are welcome"), the documents do not say; otherwise the sentence closest to it is quoted, for
-        the asker to read the answer in its own words, once the check model (if asked for) finds it answers."""
+        the asker to read the answer in its own words, once the check model (if asked for) finds it answers; or
+        another shown sentence, when the check model is sure of that one and only leans towards the closest."""
         if kind is not None:  # "Who chairs the works council?" -> "The chair is chairs.": no person was found
             drafting.verdict = {"premise": "supported", "answer": f"repeats the question, which asks for a {kind}"}
             _not_said(answer, shown[:QUOTES_SHOWN], hits)
@@ -347,6 +348,12 @@ class Assistant:
         drafting.verdict = {"premise": "supported", "answer": "repeats the question: the closest sentence is quoted"}
         if unknown:  # words no document uses, outweighed by the check model's certainty
             drafting.verdict["unknown_words"] = unknown
+        # Another shown line the check model is sure of, where it only leans towards the closest, answers instead
+        # ("the cal lab": "Hall A …: calibration lab" rather than the line naming the meeting rooms).
+        surest = None if self._sure(question, focus, drafting) else self._surest(question, shown, hits, kind, drafting)
+        if surest is not None and surest is not focus:
+            drafting.verdict["answer"] = "repeats the question: the sentence the check model is sure of is quoted"
+            focus = surest
         _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
 
     def _support(

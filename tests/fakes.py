@@ -80,9 +80,10 @@ class ScriptedLLM(LLM):
 
     def __init__(
         self, write: str = "An answer.", extract: str | None = None, confirm: str = "Yes.",
-        sure: float | None = None,
+        sure: float | None = None, sure_of: dict[str, float] | None = None,
     ):
         self.sure = sure  # the check model's P(yes), when a test sets how sure it is rather than what it writes
+        self.sure_of = sure_of or {}  # its P(yes) for a passage holding one of these words, before ``sure``
         self.replies = {
             prompts.ANSWER_RULES: write,
             prompts.EXTRACT_RULES: write if extract is None else extract,
@@ -91,10 +92,12 @@ class ScriptedLLM(LLM):
         self.requests: list[tuple[Sequence[ChatMessage], GenerationOptions]] = []
 
     def choice_probabilities(self, messages: Sequence[ChatMessage], choices: Sequence[str]) -> dict[str, float]:
-        if self.sure is None:
+        passage = messages[-1].content.split("\n\nQuestion:")[0]
+        sure = next((p for words, p in self.sure_of.items() if words in passage), self.sure)
+        if sure is None:
             return super().choice_probabilities(messages, choices)  # the word ``confirm`` writes first
         self.requests.append((messages, GenerationOptions(max_tokens=1)))
-        return {"yes": self.sure, "no": 1 - self.sure}
+        return {"yes": sure, "no": 1 - sure}
 
     def _stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> Iterator[str]:
         self.requests.append((messages, options))

@@ -258,6 +258,22 @@ def test_a_reply_that_only_repeats_the_question_about_what_the_documents_name_qu
     assert answer.text == f"{prompts.QUOTED} “Breakfast is served from 07:30.” [1]"
 
 
+@pytest.mark.parametrize(("sure", "quoted"), [(SURE + 0.05, "Hall A"), (SURE - 0.05, "Meeting rooms")])
+def test_after_a_reply_that_repeats_the_question_a_line_the_check_model_is_sure_of_is_quoted_over_the_closest(
+    sure, quoted
+):
+    guide = ("Meeting rooms for visits are named after rivers and booked in the Outlook calendar. "
+             "Hall A, across the bridge on the first floor, holds the calibration lab.")  # fmt: skip
+    # Leaning towards the closest line, sure (or not) of the one that answers.
+    llm = ScriptedLLM(write="Yes, there is a lab for visits near the meeting rooms.", sure_of={"Hall A": sure}, sure=0.5)
+    question = "Is there a lab for visits near the meeting rooms?"
+    answer = answer_from(assistant_with(llm, guide, answer_check="facts+model"), question, [hit(1, guide)])
+
+    assert answer.outcome == "quoted" and answer.sources[0].quote.startswith(quoted)
+    switched = answer.provenance["verdict"]["answer"] == "repeats the question: the sentence the check model is sure of is quoted"
+    assert switched is (quoted == "Hall A")
+
+
 def test_a_reply_that_only_repeats_a_question_asking_for_a_kind_of_fact_found_none_and_is_not_said():
     # The closest line names a role (the CISO), which quoted after "The documents say:" would read as the chair.
     council = "Access to a mailbox is only possible with the approval of the works council and the CISO."
