@@ -197,7 +197,7 @@ class Settings(BaseSettings):
         description="Before each search the check model (else the answering model) writes the passage it expects "
         "the answer in, and search looks for the question with that passage, its meaning weighted above its words "
         "(HyDE), for an index of long technical manuals: a user's words meet the manual's (the PostgreSQL manual's "
-        "right page in the top five 0.87 -> 0.91). Off by default: it adds a model call, about 2.5 seconds on two "
+        "right page in the top five 0.82 -> 0.91). Off by default: it adds a model call, about 2.5 seconds on two "
         "cores, to every search.",
     )
     relevance_margin: float = Field(

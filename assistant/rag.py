@@ -351,7 +351,7 @@ class Assistant:
         # Another shown line the check model is sure of, where it only leans towards the closest, answers instead
         # ("the cal lab": "Hall A …: calibration lab" rather than the line naming the meeting rooms).
         surest = None if self._sure(question, focus, drafting) else self._surest(question, shown, hits, kind, drafting)
-        if surest is not None and surest is not focus:
+        if surest is not None:  # never the closest: the check model is not sure of that one
             drafting.verdict["answer"] = "repeats the question: the sentence the check model is sure of is quoted"
             focus = surest
         _finish(answer, "quoted", prompts.QUOTED, [(focus, hits[focus.source])], "quote")
